@@ -1,0 +1,368 @@
+/*
+** lswrauth.c: the Lua binding of the swrauth core. It only checks
+** arguments and marshals; all logic is in the core (include/swrauth.h).
+**
+** Misuse (wrong types, unknown kinds or fields) raises; bad data given to
+** parse returns fail plus a message. Secrets live in fixed buffers that are
+** wiped on every path; buffers that must survive a Lua call that can raise
+** are kept in a "scratch" userdata whose __gc wipes it.
+*/
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "internal.h"
+
+#define HMAC_MT "swrauth.hmac"
+#define SCRATCH_MT "swrauth.scratch"
+
+#if defined(__GNUC__)
+#define SWRAUTH_EXPORT __attribute__((visibility("default")))
+#else
+#define SWRAUTH_EXPORT
+#endif
+
+/* ------------------------------------------------------------ resources */
+
+/* __gc of the per-state HMAC engine. */
+static int hmac_gc(lua_State *L) {
+  swrauth_hmac **h = (swrauth_hmac **)luaL_checkudata(L, 1, HMAC_MT);
+  swrauth_hmac_free(*h);
+  *h = NULL;
+  return 0;
+}
+
+/* __gc and __close of scratch memory: wipe it, whatever happened. */
+static int scratch_gc(lua_State *L) {
+  void *p = luaL_checkudata(L, 1, SCRATCH_MT);
+  swrauth_wipe(p, lua_rawlen(L, 1));
+  return 0;
+}
+
+/* Pushes wipe-on-collect memory of size n, zeroed. */
+static void *new_scratch(lua_State *L, size_t n) {
+  void *p = lua_newuserdatauv(L, n, 0);
+  memset(p, 0, n);
+  luaL_setmetatable(L, SCRATCH_MT);
+  return p;
+}
+
+static swrauth_hmac *get_hmac(lua_State *L) {
+  swrauth_hmac *h = *(swrauth_hmac **)lua_touserdata(L, lua_upvalueindex(1));
+  if (h == NULL) luaL_error(L, "swrauth: HMAC engine was closed");
+  return h;
+}
+
+/* --------------------------------------------------------------- derive */
+
+/* swrauth.derive(ak, sk) -> key
+** 64 lowercase hex digits of HMAC-SHA256(key = sk, message = ak). */
+static int l_derive(lua_State *L) {
+  size_t aklen, sklen;
+  const char *ak = luaL_checklstring(L, 1, &aklen);
+  const char *sk = luaL_checklstring(L, 2, &sklen);
+  swrauth_hmac *h = get_hmac(L);
+  char key[SWRAUTH_KEY_LEN + 1];
+  swrauth_err err;
+  /* Argument errors first, so the argument number is right. */
+  if (swrauth_check_cred("AK", ak, aklen, &err) != 0)
+    return luaL_argerror(L, 1, err.msg);
+  if (swrauth_check_cred("SK", sk, sklen, &err) != 0)
+    return luaL_argerror(L, 2, err.msg);
+  if (swrauth_derive(h, ak, aklen, sk, sklen, key, &err) != 0)
+    return luaL_error(L, "%s", err.msg);
+  lua_pushlstring(L, key, SWRAUTH_KEY_LEN);
+  swrauth_wipe(key, sizeof key);
+  return 1;
+}
+
+/* swrauth.verify(ak, sk, key) -> boolean (constant-time comparison). */
+static int l_verify(lua_State *L) {
+  size_t aklen, sklen, keylen;
+  const char *ak = luaL_checklstring(L, 1, &aklen);
+  const char *sk = luaL_checklstring(L, 2, &sklen);
+  const char *key = luaL_checklstring(L, 3, &keylen);
+  swrauth_hmac *h = get_hmac(L);
+  swrauth_err err;
+  int r;
+  if (swrauth_check_cred("AK", ak, aklen, &err) != 0)
+    return luaL_argerror(L, 1, err.msg);
+  if (swrauth_check_cred("SK", sk, sklen, &err) != 0)
+    return luaL_argerror(L, 2, err.msg);
+  r = swrauth_verify(h, ak, aklen, sk, sklen, key, keylen, &err);
+  if (r < 0) return luaL_error(L, "%s", err.msg);
+  lua_pushboolean(L, r);
+  return 1;
+}
+
+/* --------------------------------------------------------------- format */
+
+static const char *const field_names[] = {"project", "ak", "key", "registry",
+                                          "image", NULL};
+
+/* Reads the fields table at index idx; raises on unknown names or
+** non-string values. The slices point into strings the table keeps alive. */
+static void check_fields(lua_State *L, int idx, swrauth_kind kind,
+                         swrauth_fields *f) {
+  swrauth_slice *slot[5];
+  unsigned used = swrauth_kind_used(kind);
+  int i;
+  slot[0] = &f->project;
+  slot[1] = &f->ak;
+  slot[2] = &f->key;
+  slot[3] = &f->registry;
+  slot[4] = &f->image;
+  memset(f, 0, sizeof *f);
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *name;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field names must be strings, got %s",
+                                            luaL_typename(L, -2)));
+    name = lua_tostring(L, -2);
+    for (i = 0; field_names[i] != NULL; i++)
+      if (strcmp(name, field_names[i]) == 0) break;
+    if (field_names[i] == NULL || strlen(name) != lua_rawlen(L, -2))
+      luaL_argerror(L, idx, lua_pushfstring(L, "unknown field '%s'", name));
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s' must be a string, got %s",
+                                            name, luaL_typename(L, -1)));
+    if (used & (1u << i)) slot[i]->ptr = lua_tolstring(L, -1, &slot[i]->len);
+    lua_pop(L, 1);
+  }
+}
+
+static const char *const kind_names[] = {
+  "docker", "docker-stdin", "ctr-pull", "ctr-push", "podman", "buildah",
+  "skopeo", "nerdctl", "helm", "user", "auth", "registry", NULL};
+
+/* swrauth.format(kind, fields) -> command, argv  (command kinds)
+** swrauth.format(kind, fields) -> value          (user, auth, registry) */
+static int l_format(lua_State *L) {
+  swrauth_kind kind = (swrauth_kind)luaL_checkoption(L, 1, NULL, kind_names);
+  swrauth_fields f;
+  swrauth_formatted *out;
+  swrauth_err err;
+  size_t i;
+  check_fields(L, 2, kind, &f);
+  out = (swrauth_formatted *)new_scratch(L, sizeof *out);
+  if (swrauth_format(kind, &f, out, &err) != 0) {
+    swrauth_wipe(out, sizeof *out);
+    return luaL_argerror(L, 2, err.msg);
+  }
+  lua_pushlstring(L, out->text.ptr, out->text.len);
+  if (out->argc == 0) {
+    swrauth_wipe(out, sizeof *out);
+    return 1;
+  }
+  lua_createtable(L, (int)out->argc, 0);
+  for (i = 0; i < out->argc; i++) {
+    lua_pushlstring(L, out->argv[i].ptr, out->argv[i].len);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  swrauth_wipe(out, sizeof *out);
+  return 2;
+}
+
+/* ---------------------------------------------------------------- parse */
+
+static void set_slice(lua_State *L, const char *name, swrauth_slice s) {
+  if (s.ptr == NULL) return;
+  lua_pushlstring(L, s.ptr, s.len);
+  lua_setfield(L, -2, name);
+}
+
+static int fail(lua_State *L, const char *msg) {
+  luaL_pushfail(L);
+  lua_pushstring(L, msg);
+  return 2;
+}
+
+/* Pushes the fields of a parsed image into the table on top. */
+static void push_image_fields(lua_State *L, const swrauth_image *im) {
+  luaL_Buffer b;
+  const char *repo;
+  const char *slash;
+  size_t rlen;
+  set_slice(L, "registry", im->domain);
+  luaL_buffinit(L, &b);
+  if (im->library) luaL_addstring(&b, "library/");
+  luaL_addlstring(&b, im->path.ptr, im->path.len);
+  luaL_pushresult(&b);
+  repo = lua_tolstring(L, -1, &rlen);
+  slash = strrchr(repo, '/');
+  if (slash != NULL) {
+    lua_pushlstring(L, repo, (size_t)(slash - repo));
+    lua_setfield(L, -3, "namespace");
+    lua_pushstring(L, slash + 1);
+  } else {
+    lua_pushvalue(L, -1);
+  }
+  lua_setfield(L, -3, "name");
+  lua_setfield(L, -2, "repository");
+  set_slice(L, "tag", im->tag);
+  set_slice(L, "digest", im->digest);
+  /* reference: registry/repository[:tag][@digest] */
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, im->domain.ptr, im->domain.len);
+  luaL_addchar(&b, '/');
+  if (im->library) luaL_addstring(&b, "library/");
+  luaL_addlstring(&b, im->path.ptr, im->path.len);
+  if (im->tag.ptr != NULL) {
+    luaL_addchar(&b, ':');
+    luaL_addlstring(&b, im->tag.ptr, im->tag.len);
+  }
+  if (im->digest.ptr != NULL) {
+    luaL_addchar(&b, '@');
+    luaL_addlstring(&b, im->digest.ptr, im->digest.len);
+  }
+  luaL_pushresult(&b);
+  lua_setfield(L, -2, "reference");
+}
+
+static int parse_image(lua_State *L, const char *s, size_t n) {
+  swrauth_image im;
+  swrauth_err err;
+  if (swrauth_parse_image(s, n, &im, &err) != 0) return fail(L, err.msg);
+  lua_createtable(L, 0, 7);
+  push_image_fields(L, &im);
+  return 1;
+}
+
+static int parse_user(lua_State *L, const char *s, size_t n) {
+  swrauth_user u;
+  swrauth_err err;
+  if (swrauth_parse_user(s, n, &u, &err) != 0) return fail(L, err.msg);
+  lua_createtable(L, 0, 3);
+  set_slice(L, "project", u.project);
+  set_slice(L, "region", u.region);
+  set_slice(L, "ak", u.ak);
+  return 1;
+}
+
+static int parse_auth(lua_State *L, const char *s, size_t n) {
+  swrauth_auth *a = (swrauth_auth *)new_scratch(L, sizeof *a);
+  swrauth_err err;
+  if (swrauth_parse_auth(s, n, a, &err) != 0) {
+    swrauth_wipe(a, sizeof *a);
+    return fail(L, err.msg);
+  }
+  lua_createtable(L, 0, 2);
+  set_slice(L, "user", a->user);
+  set_slice(L, "password", a->password);
+  swrauth_wipe(a, sizeof *a);
+  return 1;
+}
+
+static int parse_login(lua_State *L, const char *s, size_t n) {
+  swrauth_login *lg = (swrauth_login *)new_scratch(L, sizeof *lg);
+  swrauth_err err;
+  if (swrauth_parse_login(s, n, lg, &err) != 0) {
+    swrauth_wipe(lg, sizeof *lg);
+    return fail(L, err.msg);
+  }
+  lua_createtable(L, 0, 9);
+  set_slice(L, "engine", lg->engine);
+  set_slice(L, "action", lg->action);
+  set_slice(L, "user", lg->user);
+  set_slice(L, "project", lg->project);
+  set_slice(L, "ak", lg->ak);
+  set_slice(L, "key", lg->key);
+  set_slice(L, "registry", lg->registry);
+  set_slice(L, "image", lg->image);
+  lua_pushboolean(L, lg->password_stdin);
+  lua_setfield(L, -2, "password_stdin");
+  if (lg->registry.ptr == NULL && lg->image.ptr != NULL) {
+    swrauth_image im;
+    if (swrauth_parse_image(lg->image.ptr, lg->image.len, &im, &err) != 0) {
+      swrauth_wipe(lg, sizeof *lg);
+      return fail(L, lua_pushfstring(L, "image: %s", err.msg));
+    }
+    set_slice(L, "registry", im.domain);
+  }
+  swrauth_wipe(lg, sizeof *lg);
+  return 1;
+}
+
+static int parse_credentials(lua_State *L, const char *s, size_t n) {
+  swrauth_csv csv;
+  swrauth_cred_row *row;
+  swrauth_err err;
+  lua_Integer i = 0;
+  int r;
+  if (swrauth_csv_begin(&csv, s, n, &err) != 0) return fail(L, err.msg);
+  row = (swrauth_cred_row *)new_scratch(L, sizeof *row);
+  lua_newtable(L);
+  while ((r = swrauth_csv_next(&csv, row, &err)) == 1) {
+    lua_createtable(L, 0, 4);
+    set_slice(L, "user", row->user);
+    set_slice(L, "ak", row->ak);
+    set_slice(L, "sk", row->sk);
+    lua_pushinteger(L, (lua_Integer)row->line);
+    lua_setfield(L, -2, "line");
+    lua_rawseti(L, -2, ++i);
+    swrauth_wipe(row, sizeof *row);
+  }
+  swrauth_wipe(row, sizeof *row);
+  if (r < 0) return fail(L, err.msg);
+  if (i == 0) return fail(L, "no credentials rows");
+  return 1;
+}
+
+static const char *const parse_kinds[] = {"credentials", "login", "image",
+                                          "user", "auth", NULL};
+
+/* swrauth.parse(kind, text) -> table | fail, message */
+static int l_parse(lua_State *L) {
+  int kind = luaL_checkoption(L, 1, NULL, parse_kinds);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  switch (kind) {
+    case 0: return parse_credentials(L, s, n);
+    case 1: return parse_login(L, s, n);
+    case 2: return parse_image(L, s, n);
+    case 3: return parse_user(L, s, n);
+    default: return parse_auth(L, s, n);
+  }
+}
+
+/* ----------------------------------------------------------------- open */
+
+static const luaL_Reg funcs[] = {
+  {"derive", l_derive},
+  {"verify", l_verify},
+  {"format", l_format},
+  {"parse", l_parse},
+  {NULL, NULL}};
+
+SWRAUTH_EXPORT int luaopen_swrauth(lua_State *L);
+
+int luaopen_swrauth(lua_State *L) {
+  swrauth_hmac **h;
+  swrauth_err err;
+  luaL_newmetatable(L, SCRATCH_MT);
+  lua_pushcfunction(L, scratch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, scratch_gc);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+
+  luaL_newlibtable(L, funcs);
+  /* The HMAC engine is parked in a __gc userdata before it is created, so
+  ** a failure below cannot leak it. */
+  h = (swrauth_hmac **)lua_newuserdatauv(L, sizeof *h, 0);
+  *h = NULL;
+  if (luaL_newmetatable(L, HMAC_MT)) {
+    lua_pushcfunction(L, hmac_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  *h = swrauth_hmac_new(&err);
+  if (*h == NULL) return luaL_error(L, "swrauth: %s", err.msg);
+  luaL_setfuncs(L, funcs, 1);
+  lua_pushliteral(L, SWRAUTH_VERSION);
+  lua_setfield(L, -2, "_VERSION");
+  return 1;
+}

@@ -1,0 +1,43 @@
+/*
+** util.c: error messages and wiping, shared by the core.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "internal.h"
+
+int swrauth__fail(swrauth_err *err, const char *fmt, ...) {
+  va_list ap;
+  if (err != NULL) {
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+/* Names a byte without ever copying it raw into a message: printable ASCII
+** is quoted, the rest is named or given in hex. */
+const char *swrauth__describe_byte(unsigned char c, char buf[16]) {
+  switch (c) {
+    case ' ': return "a space";
+    case '\t': return "a tab";
+    case '\n': return "a newline";
+    case '\r': return "a carriage return";
+    case '\0': return "a NUL byte";
+    default: break;
+  }
+  if (c > 0x20 && c < 0x7f)
+    snprintf(buf, 16, "'%c'", c);
+  else
+    snprintf(buf, 16, "byte 0x%02x", c);
+  return buf;
+}
+
+/* Overwrite memory that held a secret; OPENSSL_cleanse is not optimised
+** away. */
+void swrauth_wipe(void *p, size_t n) {
+  if (p != NULL && n > 0) OPENSSL_cleanse(p, n);
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# run.sh: runs every test suite (each prints TAP) and ends with the line
+# "N passed, N failed". A suite that exits non-zero without reporting a
+# failing test counts as one failure, so nothing fails silently.
+# Usage: sh tests/run.sh [suite-name-substring]
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+filter=${1:-}
+LUA=${LUA:-lua5.4}
+export LUA
+out=$(mktemp -d "${TMPDIR:-/tmp}/swrauth-tests.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+passed=0
+failed=0
+failures=""
+
+run_suite() {
+  name=$1; shift
+  case $name in *"$filter"*) ;; *) return 0 ;; esac
+  echo "# suite: $name"
+  "$@" >"$out/log" 2>"$out/err"
+  rc=$?
+  cat "$out/log"
+  if [ -s "$out/err" ]; then sed 's/^/# stderr: /' "$out/err" | tail -n 40; fi
+  p=$(grep -c '^ok ' "$out/log")
+  f=$(grep -c '^not ok ' "$out/log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    f=1
+    echo "not ok - suite '$name' exited with status $rc without a failing test"
+  fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    f=1
+    echo "not ok - suite '$name' ran no test"
+  fi
+  [ "$f" -gt 0 ] && failures="$failures $name"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+for t in "$BUILD"/test_*; do
+  [ -x "$t" ] || continue
+  run_suite "c:$(basename "$t")" "$t"
+done
+
+for spec in tests/spec/*_spec.lua; do
+  [ -f "$spec" ] || continue
+  run_suite "lua:$(basename "$spec" .lua)" busted --lua="$LUA" -o TAP "$spec"
+done
+
+run_suite "lint:luacheck" sh tests/lint.sh
+
+for e in tests/e2e/*.sh; do
+  [ -f "$e" ] || continue
+  run_suite "e2e:$(basename "$e" .sh)" sh "$e"
+done
+
+[ -n "$failures" ] && echo "# failing suites:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,50 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages a make target needs, when missing.
+# Usage: sh tools/deps.sh build|test|demo|bench|fuzz
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -eu
+
+BUILD_PKGS="gcc make pkg-config libssl-dev lua5.4 liblua5.4-dev"
+LUA_PKGS="lua-cjson lua-argparse lua-posix"
+TEST_PKGS="lua-busted lua-check luarocks valgrind openssl"
+# Registry and engines for the end-to-end tests and the demo.
+E2E_PKGS="docker-registry apache2-utils curl skopeo"
+BENCH_PKGS="valgrind lua-luaossl amazon-ecr-credential-helper hyperfine"
+FUZZ_PKGS="clang libclang-rt-14-dev"
+
+want=$BUILD_PKGS
+for target in "$@"; do
+  case $target in
+    build) ;;
+    lua) want="$want $LUA_PKGS" ;;
+    test) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS" ;;
+    demo) want="$want $LUA_PKGS $E2E_PKGS" ;;
+    bench) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS $BENCH_PKGS" ;;
+    fuzz) want="$want $FUZZ_PKGS" ;;
+    *) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
+  esac
+done
+
+missing=
+for p in $want; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "swrauth: missing Debian packages; as root run:" >&2
+  echo "  apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "swrauth: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q --no-install-recommends $missing >/tmp/swrauth-apt.log 2>&1; then
+  apt-get update -q >>/tmp/swrauth-apt.log 2>&1 || true
+  apt-get install -y -q --no-install-recommends $missing >>/tmp/swrauth-apt.log 2>&1 || {
+    tail -n 20 /tmp/swrauth-apt.log >&2
+    echo "swrauth: apt-get install failed (log: /tmp/swrauth-apt.log)" >&2
+    exit 1
+  }
+fi
