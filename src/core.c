@@ -6,6 +6,7 @@
 ** fetched once: re-keying OpenSSL's EVP_MAC costs several extra digest
 ** contexts per call, and an implicit fetch per call costs 3-4x.
 */
+#include <stdint.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -14,6 +15,8 @@
 #include "internal.h"
 
 #define BLOCK 64 /* SHA-256 block size */
+#define LO UINT64_C(0x0101010101010101)
+#define HI UINT64_C(0x8080808080808080)
 
 struct swrauth_hmac {
   EVP_MD *md;
@@ -64,43 +67,75 @@ static int digest2(swrauth_hmac *h, const unsigned char pad[BLOCK],
          EVP_DigestFinal_ex(h->ctx, out, NULL);
 }
 
+/* XORs every byte of a block with the byte repeated in m, a word at a time. */
+static void xor_block(unsigned char b[BLOCK], uint64_t m) {
+  size_t i;
+  for (i = 0; i < BLOCK; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    w ^= m;
+    memcpy(b + i, &w, 8);
+  }
+}
+
 /* HMAC per RFC 2104: H((K ^ opad) || H((K ^ ipad) || m)). For keys up to
 ** one block and short messages this is exactly four block compressions. */
 int swrauth_hmac_sha256(swrauth_hmac *h, const void *key, size_t keylen,
                         const void *msg, size_t msglen,
                         unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err) {
-  unsigned char k[BLOCK], pad[BLOCK], inner[SWRAUTH_MAC_LEN];
+  unsigned char pad[BLOCK], inner[SWRAUTH_MAC_LEN];
+  const unsigned char *k = (const unsigned char *)key;
   int ok = 1;
-  size_t i;
-  memset(k, 0, sizeof k);
-  if (keylen > BLOCK) {
+  if (keylen > BLOCK) { /* long keys are hashed first (RFC 2104) */
     ok = EVP_DigestInit_ex2(h->ctx, h->md, NULL) &&
          EVP_DigestUpdate(h->ctx, key, keylen) &&
-         EVP_DigestFinal_ex(h->ctx, k, NULL);
-  } else if (keylen > 0) {
-    memcpy(k, key, keylen);
+         EVP_DigestFinal_ex(h->ctx, inner, NULL);
+    k = inner;
+    keylen = SWRAUTH_MAC_LEN;
   }
   if (ok) {
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x36;
+    memset(pad, 0, BLOCK);
+    memcpy(pad, k, keylen);
+    xor_block(pad, 0x36 * LO);
     ok = digest2(h, pad, msg, msglen, inner);
   }
   if (ok) {
-    for (i = 0; i < BLOCK; i++) pad[i] = k[i] ^ 0x5c;
+    xor_block(pad, (0x36 ^ 0x5c) * LO); /* ipad -> opad */
     ok = digest2(h, pad, inner, sizeof inner, out);
   }
-  OPENSSL_cleanse(k, sizeof k);
-  OPENSSL_cleanse(pad, sizeof pad);
-  OPENSSL_cleanse(inner, sizeof inner);
+  swrauth_wipe(pad, sizeof pad);
+  swrauth_wipe(inner, sizeof inner);
   if (!ok) {
-    OPENSSL_cleanse(out, SWRAUTH_MAC_LEN);
+    swrauth_wipe(out, SWRAUTH_MAC_LEN);
     return crypto_fail(err, "HMAC-SHA256");
   }
   return 0;
 }
 
+/* Describes the first byte of s that derive does not take. */
+static int cred_fail(const char *what, const char *s, size_t n, size_t i,
+                     swrauth_err *err) {
+  unsigned char c = (unsigned char)s[i];
+  char b[16];
+  if (c == ' ' || (c >= '\t' && c <= '\r')) {
+    const char *hint = (i == n - 1 && (c == '\n' || c == '\r'))
+                           ? " (a pasted trailing newline?)"
+                       : (i == 0 || i == n - 1) ? " (leading or trailing whitespace?)"
+                                                : "";
+    return swrauth__fail(err, "%s contains whitespace (%s) at byte %zu%s", what,
+                         swrauth__describe_byte(c, b), i + 1, hint);
+  }
+  if (c < 0x20 || c == 0x7f)
+    return swrauth__fail(err, "%s contains a control character (%s) at byte %zu",
+                         what, swrauth__describe_byte(c, b), i + 1);
+  return swrauth__fail(err, "%s contains a non-ASCII byte (0x%02x) at byte %zu",
+                       what, c, i + 1);
+}
+
 /* Whitespace, control characters and non-ASCII bytes are rejected: real
 ** AKs and SKs are ASCII letters and digits, and a pasted trailing newline
-** or a copied non-breaking space yields a key that silently fails. */
+** or a copied non-breaking space yields a key that silently fails. The
+** loop is one unsigned comparison a byte: derive is called hot. */
 int swrauth_check_cred(const char *what, const char *s, size_t n,
                        swrauth_err *err) {
   size_t i;
@@ -108,45 +143,56 @@ int swrauth_check_cred(const char *what, const char *s, size_t n,
   if (n > SWRAUTH_CRED_MAX)
     return swrauth__fail(err, "%s is too long (%zu bytes, at most %d)", what,
                          n, SWRAUTH_CRED_MAX);
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    char b[16];
-    if (c == ' ' || (c >= '\t' && c <= '\r')) {
-      const char *hint = (i == n - 1 && (c == '\n' || c == '\r'))
-                             ? " (a pasted trailing newline?)"
-                         : (i == 0 || i == n - 1) ? " (leading or trailing whitespace?)"
-                                                  : "";
-      return swrauth__fail(err, "%s contains whitespace (%s) at byte %zu%s",
-                           what, swrauth__describe_byte(c, b), i + 1, hint);
-    }
-    if (c < 0x20 || c == 0x7f)
-      return swrauth__fail(err, "%s contains a control character (%s) at byte %zu",
-                           what, swrauth__describe_byte(c, b), i + 1);
-    if (c >= 0x80)
-      return swrauth__fail(err, "%s contains a non-ASCII byte (0x%02x) at byte %zu",
-                           what, c, i + 1);
+  /* Eight bytes at a time: a word passes when no byte has its high bit
+  ** set, none is below 0x21 and none is 0x7f (bit tricks valid for bytes
+  ** under 0x80, which the first test guarantees). */
+  for (i = 0; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if ((w & HI) || ((w - 0x21 * LO) & ~w & HI) || (((w + LO) | w) & HI)) break;
   }
+  for (; i < n; i++)
+    if ((unsigned char)((unsigned char)s[i] - 0x21) > 0x7e - 0x21)
+      return cred_fail(what, s, n, i, err);
   return 0;
 }
 
-static const char hexdigits[] = "0123456789abcdef";
+/* Lowercase hex of 32 bytes, two digits per table lookup. */
+#define X(n) #n
+#define R16(h) X(h##0) X(h##1) X(h##2) X(h##3) X(h##4) X(h##5) X(h##6) X(h##7) \
+               X(h##8) X(h##9) X(h##a) X(h##b) X(h##c) X(h##d) X(h##e) X(h##f)
+static const char hexpairs[513] =
+    R16(0) R16(1) R16(2) R16(3) R16(4) R16(5) R16(6) R16(7)
+    R16(8) R16(9) R16(a) R16(b) R16(c) R16(d) R16(e) R16(f);
+#undef R16
+#undef X
+
+static void to_hex(const unsigned char mac[SWRAUTH_MAC_LEN],
+                   char out[SWRAUTH_KEY_LEN + 1]) {
+  size_t i;
+  for (i = 0; i < SWRAUTH_MAC_LEN; i++)
+    memcpy(out + 2 * i, hexpairs + 2 * mac[i], 2);
+  out[SWRAUTH_KEY_LEN] = '\0';
+}
+
+/* derive for an AK and SK already checked by swrauth_check_cred. */
+int swrauth__derive_checked(swrauth_hmac *h, const char *ak, size_t aklen,
+                            const char *sk, size_t sklen,
+                            char out[SWRAUTH_KEY_LEN + 1], swrauth_err *err) {
+  unsigned char mac[SWRAUTH_MAC_LEN];
+  if (swrauth_hmac_sha256(h, sk, sklen, ak, aklen, mac, err) != 0) return -1;
+  to_hex(mac, out);
+  swrauth_wipe(mac, sizeof mac);
+  return 0;
+}
 
 int swrauth_derive(swrauth_hmac *h, const char *ak, size_t aklen,
                    const char *sk, size_t sklen,
                    char out[SWRAUTH_KEY_LEN + 1], swrauth_err *err) {
-  unsigned char mac[SWRAUTH_MAC_LEN];
-  size_t i;
   if (swrauth_check_cred("AK", ak, aklen, err) != 0 ||
       swrauth_check_cred("SK", sk, sklen, err) != 0)
     return -1;
-  if (swrauth_hmac_sha256(h, sk, sklen, ak, aklen, mac, err) != 0) return -1;
-  for (i = 0; i < SWRAUTH_MAC_LEN; i++) {
-    out[2 * i] = hexdigits[mac[i] >> 4];
-    out[2 * i + 1] = hexdigits[mac[i] & 15];
-  }
-  out[SWRAUTH_KEY_LEN] = '\0';
-  OPENSSL_cleanse(mac, sizeof mac);
-  return 0;
+  return swrauth__derive_checked(h, ak, aklen, sk, sklen, out, err);
 }
 
 /* Constant time in the key's content: every call compares all 64 bytes. */
@@ -158,6 +204,6 @@ int swrauth_verify(swrauth_hmac *h, const char *ak, size_t aklen,
   if (swrauth_derive(h, ak, aklen, sk, sklen, want, err) != 0) return -1;
   same = keylen == SWRAUTH_KEY_LEN &&
          CRYPTO_memcmp(want, key, SWRAUTH_KEY_LEN) == 0;
-  OPENSSL_cleanse(want, sizeof want);
+  swrauth_wipe(want, sizeof want);
   return same;
 }

@@ -70,7 +70,7 @@ static int l_derive(lua_State *L) {
     return luaL_argerror(L, 1, err.msg);
   if (swrauth_check_cred("SK", sk, sklen, &err) != 0)
     return luaL_argerror(L, 2, err.msg);
-  if (swrauth_derive(h, ak, aklen, sk, sklen, key, &err) != 0)
+  if (swrauth__derive_checked(h, ak, aklen, sk, sklen, key, &err) != 0)
     return luaL_error(L, "%s", err.msg);
   lua_pushlstring(L, key, SWRAUTH_KEY_LEN);
   swrauth_wipe(key, sizeof key);
