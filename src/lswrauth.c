@@ -7,6 +7,7 @@
 ** wiped on every path; buffers that must survive a Lua call that can raise
 ** are kept in a "scratch" userdata whose __gc wipes it.
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "lua.h"
@@ -54,22 +55,81 @@ static swrauth_hmac *get_hmac(lua_State *L) {
   return h;
 }
 
+/* ------------------------------------------------------------ arguments */
+
+/* The binding raises argument errors itself so that they name the function
+** as the API documents it ('derive'), however it was reached: Lua's own
+** luaL_argerror would say 'swrauth.derive', or a local variable's name. */
+static int arg_error(lua_State *L, int arg, const char *fname, const char *msg) {
+  luaL_where(L, 1);
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static int type_error(lua_State *L, int arg, const char *fname, const char *tname) {
+  return arg_error(L, arg, fname,
+                   lua_pushfstring(L, "%s expected, got %s", tname, luaL_typename(L, arg)));
+}
+
+/* A string argument; numbers are converted, as Lua's own functions do. */
+static const char *check_string(lua_State *L, int arg, const char *fname, size_t *len) {
+  const char *s = lua_tolstring(L, arg, len);
+  if (s == NULL) type_error(L, arg, fname, "string");
+  return s;
+}
+
+/* Pushes s[0..n) for an error message: bytes outside printable ASCII are
+** written as \ddd, and long names are cut, so a message is always one
+** short readable line. */
+static const char *push_printable(lua_State *L, const char *s, size_t n) {
+  luaL_Buffer b;
+  size_t i, shown = n > 64 ? 64 : n;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < shown; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      luaL_addchar(&b, (char)c);
+    } else {
+      char esc[8];
+      int k = c == '\\' ? 2 : 0;
+      if (k) esc[0] = esc[1] = '\\';
+      else k = snprintf(esc, sizeof esc, "\\%u", (unsigned)c);
+      luaL_addlstring(&b, esc, (size_t)k);
+    }
+  }
+  if (shown < n) luaL_addstring(&b, "...");
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+static int check_option(lua_State *L, int arg, const char *fname,
+                        const char *const names[]) {
+  const char *name = check_string(L, arg, fname, NULL);
+  int i;
+  for (i = 0; names[i] != NULL; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  return arg_error(L, arg, fname,
+                   lua_pushfstring(L, "invalid option '%s'",
+                                   push_printable(L, name, lua_rawlen(L, arg))));
+}
+
 /* --------------------------------------------------------------- derive */
 
 /* swrauth.derive(ak, sk) -> key
 ** 64 lowercase hex digits of HMAC-SHA256(key = sk, message = ak). */
 static int l_derive(lua_State *L) {
   size_t aklen, sklen;
-  const char *ak = luaL_checklstring(L, 1, &aklen);
-  const char *sk = luaL_checklstring(L, 2, &sklen);
+  const char *ak = check_string(L, 1, "derive", &aklen);
+  const char *sk = check_string(L, 2, "derive", &sklen);
   swrauth_hmac *h = get_hmac(L);
   char key[SWRAUTH_KEY_LEN + 1];
   swrauth_err err;
   /* Argument errors first, so the argument number is right. */
   if (swrauth_check_cred("AK", ak, aklen, &err) != 0)
-    return luaL_argerror(L, 1, err.msg);
+    return arg_error(L, 1, "derive", err.msg);
   if (swrauth_check_cred("SK", sk, sklen, &err) != 0)
-    return luaL_argerror(L, 2, err.msg);
+    return arg_error(L, 2, "derive", err.msg);
   if (swrauth__derive_checked(h, ak, aklen, sk, sklen, key, &err) != 0)
     return luaL_error(L, "%s", err.msg);
   lua_pushlstring(L, key, SWRAUTH_KEY_LEN);
@@ -80,16 +140,16 @@ static int l_derive(lua_State *L) {
 /* swrauth.verify(ak, sk, key) -> boolean (constant-time comparison). */
 static int l_verify(lua_State *L) {
   size_t aklen, sklen, keylen;
-  const char *ak = luaL_checklstring(L, 1, &aklen);
-  const char *sk = luaL_checklstring(L, 2, &sklen);
-  const char *key = luaL_checklstring(L, 3, &keylen);
+  const char *ak = check_string(L, 1, "verify", &aklen);
+  const char *sk = check_string(L, 2, "verify", &sklen);
+  const char *key = check_string(L, 3, "verify", &keylen);
   swrauth_hmac *h = get_hmac(L);
   swrauth_err err;
   int r;
   if (swrauth_check_cred("AK", ak, aklen, &err) != 0)
-    return luaL_argerror(L, 1, err.msg);
+    return arg_error(L, 1, "verify", err.msg);
   if (swrauth_check_cred("SK", sk, sklen, &err) != 0)
-    return luaL_argerror(L, 2, err.msg);
+    return arg_error(L, 2, "verify", err.msg);
   r = swrauth_verify(h, ak, aklen, sk, sklen, key, keylen, &err);
   if (r < 0) return luaL_error(L, "%s", err.msg);
   lua_pushboolean(L, r);
@@ -114,20 +174,22 @@ static void check_fields(lua_State *L, int idx, swrauth_kind kind,
   slot[3] = &f->registry;
   slot[4] = &f->image;
   memset(f, 0, sizeof *f);
-  luaL_checktype(L, idx, LUA_TTABLE);
+  if (!lua_istable(L, idx)) type_error(L, idx, "format", "table");
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     const char *name;
     if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field names must be strings, got %s",
+      arg_error(L, idx, "format", lua_pushfstring(L, "field names must be strings, got %s",
                                             luaL_typename(L, -2)));
     name = lua_tostring(L, -2);
     for (i = 0; field_names[i] != NULL; i++)
       if (strcmp(name, field_names[i]) == 0) break;
     if (field_names[i] == NULL || strlen(name) != lua_rawlen(L, -2))
-      luaL_argerror(L, idx, lua_pushfstring(L, "unknown field '%s'", name));
+      arg_error(L, idx, "format",
+                lua_pushfstring(L, "unknown field '%s'",
+                                push_printable(L, name, lua_rawlen(L, -2))));
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s' must be a string, got %s",
+      arg_error(L, idx, "format", lua_pushfstring(L, "field '%s' must be a string, got %s",
                                             name, luaL_typename(L, -1)));
     if (used & (1u << i)) slot[i]->ptr = lua_tolstring(L, -1, &slot[i]->len);
     lua_pop(L, 1);
@@ -141,7 +203,7 @@ static const char *const kind_names[] = {
 /* swrauth.format(kind, fields) -> command, argv  (command kinds)
 ** swrauth.format(kind, fields) -> value          (user, auth, registry) */
 static int l_format(lua_State *L) {
-  swrauth_kind kind = (swrauth_kind)luaL_checkoption(L, 1, NULL, kind_names);
+  swrauth_kind kind = (swrauth_kind)check_option(L, 1, "format", kind_names);
   swrauth_fields f;
   swrauth_formatted *out;
   swrauth_err err;
@@ -150,7 +212,7 @@ static int l_format(lua_State *L) {
   out = (swrauth_formatted *)new_scratch(L, sizeof *out);
   if (swrauth_format(kind, &f, out, &err) != 0) {
     swrauth_wipe(out, sizeof *out);
-    return luaL_argerror(L, 2, err.msg);
+    return arg_error(L, 2, "format", err.msg);
   }
   lua_pushlstring(L, out->text.ptr, out->text.len);
   if (out->argc == 0) {
@@ -316,9 +378,9 @@ static const char *const parse_kinds[] = {"credentials", "login", "image",
 
 /* swrauth.parse(kind, text) -> table | fail, message */
 static int l_parse(lua_State *L) {
-  int kind = luaL_checkoption(L, 1, NULL, parse_kinds);
+  int kind = check_option(L, 1, "parse", parse_kinds);
   size_t n;
-  const char *s = luaL_checklstring(L, 2, &n);
+  const char *s = check_string(L, 2, "parse", &n);
   switch (kind) {
     case 0: return parse_credentials(L, s, n);
     case 1: return parse_login(L, s, n);

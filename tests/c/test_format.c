@@ -97,12 +97,12 @@ static void test_quoting(void) {
   swrauth_err err;
   char buf[64];
   size_t pos;
-  f.key = S("it's$(touch /tmp/x)`id`;|&");
+  f.key = S("it's$(touch${IFS}/tmp/x)`id`;|&");
   expect(SWRAUTH_FMT_DOCKER, f,
          "docker login -u cn-north-4@RVHVMXEXAMPLE0000001 -p "
-         "'it'\\''s$(touch /tmp/x)`id`;|&' swr.cn-north-4.myhuaweicloud.com", 7);
+         "'it'\\''s$(touch${IFS}/tmp/x)`id`;|&' swr.cn-north-4.myhuaweicloud.com", 7);
   swrauth_format(SWRAUTH_FMT_DOCKER, &f, &out, &err);
-  ok(tap_eq(out.argv[5].ptr, out.argv[5].len, "it's$(touch /tmp/x)`id`;|&"),
+  ok(tap_eq(out.argv[5].ptr, out.argv[5].len, "it's$(touch${IFS}/tmp/x)`id`;|&"),
      "argv holds the key unquoted");
   ok(tap_eq(out.argv[0].ptr, out.argv[0].len, "docker") &&
          tap_eq(out.argv[1].ptr, out.argv[1].len, "login") &&

@@ -1,0 +1,387 @@
+/*
+** image.c: image references, by the grammar of Docker Distribution's
+** reference package (github.com/distribution/reference, regexp.go), with
+** the normalisation of its ParseNormalizedNamed + TagNameOnly and the
+** digest checks of github.com/opencontainers/go-digest:
+**
+**   reference  := name [":" tag] ["@" digest]
+**   name       := [domain "/"] remote-name
+**   domain     := host [":" port]            port := [0-9]+
+**   host       := domain-name | "[" [a-fA-F0-9:]+ "]"
+**   domain-name := label ("." label)*
+**   label      := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+**   remote-name := path-component ("/" path-component)*
+**   path-component := [a-z0-9]+ (separator [a-z0-9]+)*
+**   separator  := [._] | "__" | "-"+         (regexp.go: `(?:[._]|__|[-]+)`)
+**   tag        := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+**   digest     := algorithm ":" hex
+**   algorithm  := [A-Za-z][A-Za-z0-9]* ([-_+.] [A-Za-z][A-Za-z0-9]*)*
+**   hex        := [0-9a-fA-F]{32,}
+**
+** Only sha256, sha384 and sha512 digests are accepted, with exactly 64, 96
+** or 128 lowercase hex digits, as go-digest validates them.
+**
+** Which part is the domain follows splitDockerDomain: the text before the
+** first "/" is a domain when it contains "." or ":", is "localhost", or
+** has an uppercase letter; otherwise the domain is "docker.io". Byte
+** positions in messages count from 1.
+*/
+#include <string.h>
+
+#include "internal.h"
+
+#define TAG_MAX 128
+/* Longest piece of input quoted in a message (it is cut with "..."). */
+#define QUOTE_MAX 40
+
+static const char default_domain[] = "docker.io";
+static const char legacy_domain[] = "index.docker.io";
+static const char default_tag[] = "latest";
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static int is_alpha(unsigned char c) { return is_lower(c) || is_upper(c); }
+static int is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+/* [a-z0-9]: the characters of a path component between separators. */
+static int is_path_alnum(unsigned char c) { return is_lower(c) || is_digit(c); }
+static int is_path_sep(unsigned char c) {
+  return c == '.' || c == '_' || c == '-';
+}
+/* \w in Go's RE2: [0-9A-Za-z_]. */
+static int is_word(unsigned char c) { return is_alnum(c) || c == '_'; }
+static int is_hex(unsigned char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static int is_lower_hex(unsigned char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+static int span_eq(const char *s, size_t n, const char *lit) {
+  return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+static size_t find_byte(const char *s, size_t from, size_t n, char c) {
+  const char *p = from < n ? memchr(s + from, c, n - from) : NULL;
+  return p != NULL ? (size_t)(p - s) : n;
+}
+
+/* Renders s[0..n) for quoting in a message: printable ASCII is copied,
+** anything else (and '"', '\\') becomes \xNN, so no raw control byte or
+** broken UTF-8 ever reaches a message; long text is cut with "...". */
+static const char *quote(const char *s, size_t n, char buf[QUOTE_MAX + 8]) {
+  size_t i, o = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    if (o + (plain ? 1 : 4) > QUOTE_MAX) {
+      memcpy(buf + o, "...", 3);
+      o += 3;
+      break;
+    }
+    if (plain) {
+      buf[o++] = (char)c;
+    } else {
+      static const char hexdig[] = "0123456789abcdef";
+      buf[o++] = '\\';
+      buf[o++] = 'x';
+      buf[o++] = hexdig[c >> 4];
+      buf[o++] = hexdig[c & 15];
+    }
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+/* splitDockerDomain's test: is the first "/"-separated part a domain? */
+static int looks_like_domain(const char *s, size_t n) {
+  size_t i;
+  if (span_eq(s, n, "localhost")) return 1;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '.' || c == ':' || is_upper(c)) return 1;
+  }
+  return 0;
+}
+
+/* A domain s[0..n): host [":" port], host a DNS-style name (which covers
+** IPv4) or a bracketed IPv6 address. The message names the bad byte. */
+static int check_domain(const char *s, size_t n, swrauth_err *err) {
+  char b[16], q[QUOTE_MAX + 8];
+  size_t i = 0;
+  const char *what = "is not allowed";
+  if (n == 0) return swrauth__fail(err, "invalid domain: empty");
+  if (s[0] == '[') {
+    for (i = 1; i < n && (is_hex((unsigned char)s[i]) || s[i] == ':'); i++) {
+    }
+    if (i == n)
+      return swrauth__fail(err, "invalid domain \"%s\": missing ']' after the "
+                           "IPv6 address", quote(s, n, q));
+    if (s[i] == ']' && i == 1)
+      return swrauth__fail(err, "invalid domain \"%s\": empty IPv6 address",
+                           quote(s, n, q));
+    if (s[i] != ']')
+      return swrauth__fail(err, "invalid domain \"%s\": %s at byte %zu is not "
+                           "allowed in an IPv6 address (hex digits and ':')",
+                           quote(s, n, q),
+                           swrauth__describe_byte((unsigned char)s[i], b), i + 1);
+    i++;
+  } else {
+    for (;;) {
+      size_t start = i;
+      if (i == n || s[i] == '.' || s[i] == ':')
+        return swrauth__fail(err, "invalid domain \"%s\": empty label at byte %zu",
+                             quote(s, n, q), i + 1);
+      if (s[i] == '-')
+        return swrauth__fail(err, "invalid domain \"%s\": a label cannot start "
+                             "with '-' (byte %zu)", quote(s, n, q), i + 1);
+      while (i < n && (is_alnum((unsigned char)s[i]) || s[i] == '-')) i++;
+      if (i == start) break; /* a byte no label may hold: reported below */
+      if (s[i - 1] == '-')
+        return swrauth__fail(err, "invalid domain \"%s\": a label cannot end "
+                             "with '-' (byte %zu)", quote(s, n, q), i);
+      if (i < n && s[i] == '.') {
+        i++;
+        continue;
+      }
+      break;
+    }
+  }
+  if (i < n && s[i] == ':') {
+    size_t port = ++i;
+    while (i < n && is_digit((unsigned char)s[i])) i++;
+    if (i == port && i == n)
+      return swrauth__fail(err, "invalid domain \"%s\": empty port after ':' "
+                           "at byte %zu", quote(s, n, q), port);
+    if (i == n) return 0;
+    what = "is not allowed in a port (digits only)";
+  }
+  if (i == n) return 0;
+  return swrauth__fail(err, "invalid domain \"%s\": %s at byte %zu %s",
+                       quote(s, n, q),
+                       swrauth__describe_byte((unsigned char)s[i], b), i + 1, what);
+}
+
+/* The remote name s[start..end): path components [a-z0-9]+ joined by
+** one '.', one or two '_', or any run of '-', separated by '/'. */
+static int check_path(const char *s, size_t start, size_t end,
+                      swrauth_err *err) {
+  char b[16];
+  size_t i;
+  if (start == end)
+    return swrauth__fail(err, "invalid reference format: missing repository "
+                         "name at byte %zu", start + 1);
+  /* Uppercase first, as ParseNormalizedNamed checks it before the grammar. */
+  for (i = start; i < end; i++)
+    if (is_upper((unsigned char)s[i]))
+      return swrauth__fail(err, "repository name must be lowercase ('%c' at "
+                           "byte %zu)", s[i], i + 1);
+  i = start;
+  for (;;) {
+    unsigned char c = i < end ? (unsigned char)s[i] : 0;
+    if (i == end)
+      return swrauth__fail(err, "invalid reference format: repository name "
+                           "ends with '/' at byte %zu", i);
+    if (c == '/' && i == start)
+      return swrauth__fail(err, "invalid reference format: empty path "
+                           "component at byte %zu", i + 1);
+    if (c == '/')
+      return swrauth__fail(err, "invalid reference format: empty path "
+                           "component ('//') at byte %zu", i);
+    if (!is_path_alnum(c))
+      return swrauth__fail(err, "invalid reference format: repository name has "
+                           "%s at byte %zu (a path component starts with "
+                           "a-z or 0-9)", swrauth__describe_byte(c, b), i + 1);
+    while (i < end && is_path_alnum((unsigned char)s[i])) i++;
+    while (i < end && is_path_sep((unsigned char)s[i])) {
+      size_t sep = i;
+      if (s[i] == '.') {
+        i++;
+      } else if (s[i] == '_') {
+        i++;
+        if (i < end && s[i] == '_') i++;
+      } else {
+        while (i < end && s[i] == '-') i++;
+      }
+      if (i == end || s[i] == '/')
+        return swrauth__fail(err, "invalid reference format: path component "
+                             "ends with '%c' at byte %zu", s[sep], i);
+      if (!is_path_alnum((unsigned char)s[i]))
+        return swrauth__fail(err, "invalid reference format: repository name "
+                             "has %s at byte %zu (a separator is '.', '_', "
+                             "'__' or '-'s, then a-z or 0-9)",
+                             swrauth__describe_byte((unsigned char)s[i], b),
+                             i + 1);
+      while (i < end && is_path_alnum((unsigned char)s[i])) i++;
+    }
+    if (i == end) return 0;
+    if (s[i] != '/')
+      return swrauth__fail(err, "invalid reference format: repository name has "
+                           "%s at byte %zu",
+                           swrauth__describe_byte((unsigned char)s[i], b), i + 1);
+    i++;
+  }
+}
+
+/* The tag s[start..end), after a ':'. */
+static int check_tag(const char *s, size_t start, size_t end,
+                     swrauth_err *err) {
+  char b[16], q[QUOTE_MAX + 8];
+  size_t i;
+  if (start == end)
+    return swrauth__fail(err, "invalid reference format: empty tag after ':' "
+                         "at byte %zu", start);
+  if (!is_word((unsigned char)s[start]))
+    return swrauth__fail(err, "invalid tag \"%s\" at byte %zu: %s cannot start "
+                         "a tag (A-Z, a-z, 0-9 or '_')",
+                         quote(s + start, end - start, q), start + 1,
+                         swrauth__describe_byte((unsigned char)s[start], b));
+  for (i = start + 1; i < end; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!is_word(c) && c != '.' && c != '-')
+      return swrauth__fail(err, "invalid tag \"%s\" at byte %zu: %s is not "
+                           "allowed (A-Z, a-z, 0-9, '_', '.' or '-')",
+                           quote(s + start, end - start, q), i + 1,
+                           swrauth__describe_byte(c, b));
+  }
+  if (end - start > TAG_MAX)
+    return swrauth__fail(err, "tag is longer than %d characters (got %zu)",
+                         TAG_MAX, end - start);
+  return 0;
+}
+
+/* The digest s[start..n), after an '@': the reference grammar, then
+** go-digest's rule for the algorithms it knows. */
+static int check_digest(const char *s, size_t start, size_t n,
+                        swrauth_err *err) {
+  static const struct {
+    const char *name;
+    size_t hexlen;
+  } algs[] = {{"sha256", 64}, {"sha384", 96}, {"sha512", 128}};
+  char b[16], q[QUOTE_MAX + 8];
+  size_t i = start, hex, k, want = 0;
+  const char *alg = NULL;
+  if (start == n)
+    return swrauth__fail(err, "invalid reference format: empty digest after "
+                         "'@' at byte %zu", start);
+  for (;;) {
+    unsigned char c = i < n ? (unsigned char)s[i] : 0;
+    if (i == n) break; /* after a separator: reported below */
+    if (!is_alpha(c))
+      return swrauth__fail(err, "digest: %s at byte %zu is not allowed (each "
+                           "algorithm component starts with a letter)",
+                           swrauth__describe_byte(c, b), i + 1);
+    for (i++; i < n && is_alnum((unsigned char)s[i]); i++) {
+    }
+    if (i < n && (s[i] == '-' || s[i] == '_' || s[i] == '+' || s[i] == '.')) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (i == n)
+    return swrauth__fail(err, "digest: missing ':' and hex digits after "
+                         "\"%s\"", quote(s + start, n - start, q));
+  if (s[i] != ':')
+    return swrauth__fail(err, "digest: %s at byte %zu is not allowed in the "
+                         "algorithm", swrauth__describe_byte((unsigned char)s[i], b),
+                         i + 1);
+  hex = i + 1;
+  for (i = hex; i < n; i++)
+    if (!is_hex((unsigned char)s[i]))
+      return swrauth__fail(err, "digest: %s at byte %zu is not a hex digit",
+                           swrauth__describe_byte((unsigned char)s[i], b), i + 1);
+  for (k = 0; k < sizeof algs / sizeof algs[0]; k++)
+    if (span_eq(s + start, hex - 1 - start, algs[k].name)) {
+      alg = algs[k].name;
+      want = algs[k].hexlen;
+    }
+  if (alg == NULL)
+    return swrauth__fail(err, "digest: unsupported algorithm \"%s\" (sha256, "
+                         "sha384 or sha512)", quote(s + start, hex - 1 - start, q));
+  if (n - hex != want)
+    return swrauth__fail(err, "digest: %s needs %zu hex digits, got %zu", alg,
+                         want, n - hex);
+  for (i = hex; i < n; i++)
+    if (!is_lower_hex((unsigned char)s[i]))
+      return swrauth__fail(err, "digest: %s hex digits must be lowercase ('%c' "
+                           "at byte %zu)", alg, s[i], i + 1);
+  return 0;
+}
+
+/* A whole reference that is 64 lowercase hex digits: an image ID, which
+** ParseNormalizedNamed refuses to read as a name. */
+static int is_identifier(const char *s, size_t n) {
+  size_t i;
+  if (n != 64) return 0;
+  for (i = 0; i < n; i++)
+    if (!is_lower_hex((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+/* Splits and checks a reference, left to right, so the first fault found
+** is the one reported; fills out only when all of it is valid. */
+int swrauth_parse_image(const char *s, size_t n, swrauth_image *out,
+                        swrauth_err *err) {
+  char q[QUOTE_MAX + 8];
+  swrauth_image im;
+  size_t slash, rest, pend, tend;
+  memset(&im, 0, sizeof im);
+  if (out != NULL) *out = im;
+  if (s == NULL || n == 0)
+    return swrauth__fail(err, "image reference is empty");
+  if (n > SWRAUTH_IMAGE_MAX)
+    return swrauth__fail(err, "image reference is too long (%zu bytes, at most "
+                         "%d)", n, SWRAUTH_IMAGE_MAX);
+  if (is_identifier(s, n))
+    return swrauth__fail(err, "invalid repository name \"%s\": cannot specify "
+                         "64-byte hexadecimal strings", quote(s, n, q));
+
+  slash = find_byte(s, 0, n, '/');
+  if (slash < n && looks_like_domain(s, slash)) {
+    if (span_eq(s, slash, legacy_domain)) {
+      im.domain = SWRAUTH_SLICE(default_domain);
+    } else {
+      if (check_domain(s, slash, err) != 0) return -1;
+      im.domain.ptr = s;
+      im.domain.len = slash;
+    }
+    rest = slash + 1;
+  } else {
+    im.domain = SWRAUTH_SLICE(default_domain);
+    im.domain_defaulted = 1;
+    rest = 0;
+  }
+
+  /* The remote name ends at the first ':' or '@': neither may occur in it,
+  ** nor '/' in a tag or digest. */
+  pend = rest;
+  while (pend < n && s[pend] != ':' && s[pend] != '@') pend++;
+  if (check_path(s, rest, pend, err) != 0) return -1;
+  if (pend > SWRAUTH_NAME_MAX)
+    return swrauth__fail(err, "repository name must not be more than %d "
+                         "characters (got %zu)", SWRAUTH_NAME_MAX, pend);
+  im.path.ptr = s + rest;
+  im.path.len = pend - rest;
+  im.library = span_eq(im.domain.ptr, im.domain.len, default_domain) &&
+               memchr(im.path.ptr, '/', im.path.len) == NULL;
+
+  tend = pend;
+  if (pend < n && s[pend] == ':') {
+    tend = find_byte(s, pend + 1, n, '@');
+    if (check_tag(s, pend + 1, tend, err) != 0) return -1;
+    im.tag.ptr = s + pend + 1;
+    im.tag.len = tend - pend - 1;
+  }
+  if (tend < n) { /* s[tend] == '@' */
+    if (check_digest(s, tend + 1, n, err) != 0) return -1;
+    im.digest.ptr = s + tend + 1;
+    im.digest.len = n - tend - 1;
+  }
+  if (im.tag.ptr == NULL && im.digest.ptr == NULL) {
+    im.tag = SWRAUTH_SLICE(default_tag);
+    im.tag_defaulted = 1;
+  }
+  if (out != NULL) *out = im;
+  return 0;
+}
