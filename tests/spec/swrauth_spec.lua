@@ -81,7 +81,7 @@ describe("derive", function()
 
   it("raises on wrong types with Lua's phrasing", function()
     assert.matches("bad argument #1 to 'derive' %(string expected, got nil%)",
-      err_of(swrauth.derive))
+      err_of(swrauth.derive, nil, SK))
     assert.matches("bad argument #2 to 'derive' %(string expected, got table%)",
       err_of(swrauth.derive, AK, {}))
     assert.matches("bad argument #2 to 'derive' %(string expected, got no value%)",
@@ -127,7 +127,7 @@ describe("verify", function()
   end)
   it("raises on misuse", function()
     assert.matches("bad argument #3 to 'verify' %(string expected, got nil%)",
-      err_of(swrauth.verify, AK, SK))
+      err_of(swrauth.verify, AK, SK, nil))
     assert.matches("bad argument #1 to 'verify' %(AK is empty%)", err_of(swrauth.verify, "", SK, KEY))
   end)
 end)
@@ -186,7 +186,8 @@ describe("format", function()
   it("single-quotes values a shell would interpret, and sh runs nothing else", function()
     local canary = os.tmpname()
     os.remove(canary)
-    local evil = "k'$(touch " .. canary .. ")`touch " .. canary .. "`;touch " .. canary
+    -- Keys cannot hold whitespace, so the payload uses ${IFS}.
+    local evil = "k'$(touch${IFS}" .. canary .. ")`touch${IFS}" .. canary .. "`;touch${IFS}" .. canary .. "|&<>*?"
     local cmd, argv = swrauth.format("docker", { project = "cn-north-4", ak = "AK", key = evil,
                                                  registry = "localhost:5000" })
     assert.equal(evil, argv[6])
@@ -211,7 +212,7 @@ describe("format", function()
     assert.matches("bad argument #2 to 'format' %(field names must be strings, got number%)",
       err_of(swrauth.format, "user", { "x" }))
     assert.matches("bad argument #2 to 'format' %(table expected, got nil%)",
-      err_of(swrauth.format, "user"))
+      err_of(swrauth.format, "user", nil))
     assert.matches("bad argument #1 to 'format' %(invalid option 'dockr'%)",
       err_of(swrauth.format, "dockr", f))
     assert.matches("bad argument #2 to 'format' %(unknown field 'project\\0x'%)",
