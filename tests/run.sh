@@ -50,6 +50,7 @@ for spec in tests/spec/*_spec.lua; do
 done
 
 run_suite "lint:luacheck" sh tests/lint.sh
+run_suite "install:rockspec-and-make" sh tests/install.sh
 
 for e in tests/e2e/*.sh; do
   [ -f "$e" ] || continue

@@ -1,0 +1,142 @@
+#!/bin/sh
+# install.sh: the two ways to install swrauth, tried for real (TAP).
+# - `luarocks lint` accepts the rockspec and `luarocks make --deps-mode=none`
+#   builds and installs it offline into a private tree; the installed module,
+#   Lua modules and both commands work from there, outside the checkout.
+# - `make install DESTDIR=...` installs the same files plus the C header and
+#   the static archive; a C program linked against the installed archive
+#   opens the module in its own Lua state.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/swrauth-install.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+diag() { sed 's/^/# /' "$@" | tail -n 20; }
+is() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  $2"; echo "#   want: $3"; fi; }
+
+# The published example pair (SEED.md), never a real account.
+AK=QTWAOYTTINDUT2QVKYUC
+SK=MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc
+KEY=89aca1198a970e4360203d71cdaa80cfc13ecd55ee84409719e88162d139ef34
+ROCKSPEC=rockspec/swrauth-scm-1.rockspec
+
+if ! command -v luarocks >/dev/null 2>&1; then
+  not_ok "luarocks is installed (Debian package 'luarocks'; as root: sh tools/deps.sh test)"
+  echo "1..$n"; exit 1
+fi
+
+# A copy of the checkout's files, so that the build leaves nothing behind.
+mkdir "$T/src"
+(cd "$ROOT" && git ls-files -co --exclude-standard 2>/dev/null | grep -v '^build/' |
+  tar cf - -T -) | tar xf - -C "$T/src"
+
+# ----------------------------------------------------------- rockspec
+if (cd "$T/src" && luarocks lint "$ROCKSPEC") >"$T/lint.log" 2>&1; then
+  ok "luarocks lint accepts $ROCKSPEC"
+else
+  not_ok "luarocks lint accepts $ROCKSPEC"; diag "$T/lint.log"
+fi
+
+# Every Lua module of the checkout is listed in the rockspec.
+missing=
+for f in "$ROOT"/lua/swrauth/*.lua; do
+  m=swrauth.$(basename "$f" .lua)
+  grep -q "\[\"$m\"\] *= *\"lua/swrauth/$(basename "$f")\"" "$ROOT/$ROCKSPEC" || missing="$missing $m"
+done
+is "the rockspec lists every module in lua/swrauth" "${missing:-none}" none
+
+TREE="$T/tree"
+if (cd "$T/src" && luarocks --lua-version=5.4 --tree "$TREE" make --deps-mode=none "$ROCKSPEC") \
+     >"$T/make.log" 2>&1; then
+  ok "luarocks make --deps-mode=none builds and installs offline"
+else
+  not_ok "luarocks make --deps-mode=none builds and installs offline"; diag "$T/make.log"
+fi
+
+# Run from / with only the tree on the paths (and the system's for cjson,
+# argparse, luv, lfs), so nothing can come from the checkout.
+LP="$TREE/share/lua/5.4/?.lua;$TREE/share/lua/5.4/?/init.lua;;"
+LC="$TREE/lib/lua/5.4/?.so;;"
+got=$(cd / && AK=$AK SK=$SK LUA_PATH="$LP" LUA_CPATH="$LC" lua5.4 -e '
+  local s = require "swrauth"
+  io.write(package.searchpath("swrauth", package.cpath), " ", s.derive(os.getenv "AK", os.getenv "SK"))' \
+  2>&1)
+is "the installed swrauth.so loads and derives the published key" "$got" "$TREE/lib/lua/5.4/swrauth.so $KEY"
+
+got=$(cd / && TREE=$TREE LUA_PATH="$LP" LUA_CPATH="$LC" lua5.4 -e '
+  for _, m in ipairs { "authfile", "cli", "cli_config", "commands", "credentials",
+                       "credhelper", "engines", "json", "pipeline", "proc" } do
+    local p = package.searchpath("swrauth." .. m, package.path)
+    require("swrauth." .. m)
+    local tree = os.getenv "TREE"
+    if not p or p:sub(1, #tree) ~= tree then io.write("swrauth." .. m, " from ", tostring(p), "\n") end
+  end' 2>&1)
+is "every installed Lua module loads from the tree" "${got:-all}" all
+
+want_version=$(cd "$ROOT" && lua5.4 -e 'package.cpath = "./?.so;" .. package.cpath
+  io.write(require("swrauth")._VERSION)')
+for cmd in swrauth docker-credential-swr; do
+  if [ -x "$TREE/bin/$cmd" ]; then
+    got=$(cd / && LUA_PATH="$LP" LUA_CPATH="$LC" "$TREE/bin/$cmd" version 2>&1)
+    case $got in
+      *"$want_version"*) ok "installed $cmd runs outside the checkout ($got)" ;;
+      *) not_ok "installed $cmd runs outside the checkout"; echo "# $got" ;;
+    esac
+  else
+    not_ok "luarocks installed bin/$cmd"
+  fi
+done
+
+got=$(cd / && HUAWEICLOUD_SDK_AK=$AK HUAWEICLOUD_SDK_SK=$SK LUA_PATH="$LP" LUA_CPATH="$LC" \
+  "$TREE/bin/swrauth" --project cn-north-4 key 2>&1)
+is "installed swrauth key prints the key" "$got" "$KEY"
+
+# ------------------------------------------------------- make install
+D="$T/dest"
+if (cd "$T/src" && make -s DESTDIR="$D" PREFIX=/usr/local install) >"$T/install.log" 2>&1; then
+  ok "make install DESTDIR=... PREFIX=/usr/local succeeds"
+else
+  not_ok "make install DESTDIR=... PREFIX=/usr/local succeeds"; diag "$T/install.log"
+fi
+for f in lib/lua/5.4/swrauth.so share/lua/5.4/swrauth/pipeline.lua bin/swrauth \
+         bin/docker-credential-swr include/swrauth.h lib/libswrauth.a; do
+  if [ -f "$D/usr/local/$f" ]; then ok "make install put $f"; else not_ok "make install put $f"; fi
+done
+mode=$(stat -c %a "$D/usr/local/bin/swrauth" 2>/dev/null)
+is "installed commands are mode 755" "$mode" 755
+
+# A C host linking the installed archive and header opens the module itself.
+cat >"$T/host.c" <<'EOF'
+#include <stdio.h>
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "swrauth.h"
+int luaopen_swrauth(lua_State *L);
+int main(int argc, char **argv) {
+  lua_State *L = luaL_newstate();
+  if (argc < 3) return 2;
+  luaL_openlibs(L);
+  luaL_requiref(L, "swrauth", luaopen_swrauth, 0);
+  lua_getfield(L, -1, "derive");
+  lua_pushstring(L, argv[1]);
+  lua_pushstring(L, argv[2]);
+  if (lua_pcall(L, 2, 1, 0) != 0) { fprintf(stderr, "%s\n", lua_tostring(L, -1)); return 1; }
+  printf("%s\n", lua_tostring(L, -1));
+  lua_close(L);
+  return 0;
+}
+EOF
+if cc -o "$T/host" "$T/host.c" -I"$D/usr/local/include" -I/usr/include/lua5.4 \
+     "$D/usr/local/lib/libswrauth.a" -llua5.4 -lcrypto -lm >"$T/cc.log" 2>&1; then
+  got=$("$T/host" "$AK" "$SK" 2>&1)
+  is "a C host linked with the installed libswrauth.a derives the key" "$got" "$KEY"
+else
+  not_ok "a C host links with the installed libswrauth.a and swrauth.h"; diag "$T/cc.log"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
