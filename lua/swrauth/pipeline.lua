@@ -1,0 +1,796 @@
+--- Release pipelines: log in, tag and push images to an SWR registry.
+--
+--     local pipeline = require "swrauth.pipeline"
+--     local p = pipeline.new{project = "cn-north-4", engine = "skopeo"}
+--     local pushed, err = p:release{
+--       source = "oci:build/app:1.4.2",
+--       repository = "team/app",
+--       tags = pipeline.semver_tags("1.4.2", {latest = true}),
+--     }
+--
+-- Misuse (unknown or mistyped options and arguments) raises at level 2.
+-- Runtime failures (engine, registry, network, credentials) return
+-- `nil, message, kind`: the message names the step ("push: ..."), and
+-- `kind` is "credentials", "engine", "usage" or "runtime". Every line
+-- printed and every message returned has the key (and the SK, and
+-- anything built from them) replaced by `<redacted>`.
+--
+-- @module swrauth.pipeline
+local M = {}
+
+local swrauth = require "swrauth"
+local proc = require "swrauth.proc"
+local engines = require "swrauth.engines"
+local credentials = require "swrauth.credentials"
+
+local type, pairs, ipairs, tostring, error, setmetatable =
+  type, pairs, ipairs, tostring, error, setmetatable
+local concat, floor, min = table.concat, math.floor, math.min
+
+--- Default option values.
+M.DEFAULTS = {
+  project = nil,          -- region project, e.g. "cn-north-4" or "cn-north-4_team"
+  region = nil,           -- region; the project when no project is given
+  registry = nil,         -- default: swr.REGION.myhuaweicloud.com
+  engine = "auto",
+  credentials = nil,      -- {ak=, sk=} or {ak=, key=}; default: environment / file
+  credentials_file = nil, -- the console's credentials CSV
+  insecure = false,       -- plain HTTP / no TLS verification
+  cert_dir = nil,         -- directory holding the registry's CA .crt files
+  dry_run = false,
+  retries = 3,            -- attempts for each network step
+  backoff = 1,            -- seconds before the second attempt; doubles each time
+  backoff_max = 30,       -- longest wait between attempts
+  timeout = nil,          -- seconds before an engine command is stopped
+  quiet = false,          -- no step lines
+  json = false,           -- summary as JSON on `out`
+  env = nil,              -- environment overrides for engines (NAME = value | false);
+                          -- HUAWEICLOUD_SDK_SK and SWRAUTH_LOGIN_KEY are always removed
+  out = nil,              -- writer for results (default io.stdout)
+  err = nil,              -- writer for step lines and warnings (default io.stderr)
+  sleep = nil,            -- function(seconds), for the backoff (default: proc.sleep)
+  getenv = nil,           -- function(name), where credentials are read (os.getenv)
+}
+
+local TYPES = {
+  project = "string", region = "string", registry = "string", engine = "string",
+  credentials = "table", credentials_file = "string", insecure = "boolean",
+  cert_dir = "string", dry_run = "boolean", retries = "number", backoff = "number",
+  backoff_max = "number", timeout = "number", quiet = "boolean", json = "boolean",
+  env = "table", out = "writer", err = "writer", sleep = "function",
+  getenv = "function",
+}
+
+--- Variables removed from the engines' environment.
+M.SECRET_VARIABLES = {"HUAWEICLOUD_SDK_SK", "SWRAUTH_LOGIN_KEY"}
+
+--- Patterns (on lowercased output) of failures worth another attempt.
+M.TRANSIENT = {
+  "internal server error", "bad gateway", "service unavailable",
+  "gateway time%-?out", "too many requests", "timeout", "timed out",
+  "connection refused", "connection reset", "broken pipe", "unexpected eof",
+  "no route to host", "temporary failure", "network is unreachable",
+  "status%W*5%d%d", "status code 5%d%d", "http/%d[%.%d]* 5%d%d",
+}
+
+--- True when a failed command's output suggests a transient failure.
+function M.is_transient(text)
+  text = tostring(text or ""):lower()
+  for _, pat in ipairs(M.TRANSIENT) do
+    if text:find(pat) then return true end
+  end
+  return false
+end
+
+local function writer(w)
+  if w == nil then return nil end
+  if type(w) == "function" then return w end
+  return function(s) w:write(s) end
+end
+
+local function misuse(msg, level)
+  error(msg, (level or 1) + 1)
+end
+
+-- The message inside "bad argument #n to 'f' (...)".
+local function inner(msg)
+  msg = tostring(msg)
+  return msg:match("%((.*)%)$") or msg
+end
+
+local function is_writer(v)
+  if type(v) == "function" then return true end
+  local ok, w = pcall(function() return v.write end)
+  return ok and type(w) == "function"
+end
+
+local function check_options(opts)
+  if type(opts) ~= "table" then
+    misuse("pipeline.new: options must be a table, got " .. type(opts), 3)
+  end
+  for k, v in pairs(opts) do
+    local want = TYPES[k]
+    if not want then
+      misuse("pipeline.new: unknown option '" .. tostring(k) .. "'", 3)
+    end
+    if want == "writer" then
+      if not is_writer(v) then
+        misuse("pipeline.new: option '" .. k .. "' must be a function or have a "
+               .. "write method, got " .. type(v), 3)
+      end
+    elseif type(v) ~= want then
+      misuse("pipeline.new: option '" .. k .. "' must be a " .. want .. ", got "
+             .. type(v), 3)
+    end
+  end
+  if opts.retries and (opts.retries < 1 or opts.retries ~= floor(opts.retries)) then
+    misuse("pipeline.new: option 'retries' must be an integer >= 1", 3)
+  end
+  for _, k in ipairs {"backoff", "backoff_max", "timeout"} do
+    if opts[k] and opts[k] < 0 then
+      misuse("pipeline.new: option '" .. k .. "' must be >= 0", 3)
+    end
+  end
+  if opts.engine and opts.engine ~= "auto" and not engines.get(opts.engine) then
+    misuse("pipeline.new: option 'engine' must be one of docker, podman, buildah, "
+           .. "skopeo, nerdctl, ctr, auto (got '" .. opts.engine .. "')", 3)
+  end
+  if opts.credentials then
+    local bad = credentials.check_explicit(opts.credentials)
+    if bad then misuse("pipeline.new: option 'credentials': " .. bad, 3) end
+  end
+  if opts.env then
+    for k, v in pairs(opts.env) do
+      if type(k) ~= "string" or (type(v) ~= "string" and v ~= false) then
+        misuse("pipeline.new: option 'env' maps names to strings (or false)", 3)
+      end
+    end
+  end
+end
+
+local P = {}
+P.__index = P
+
+--- Creates a pipeline. Nothing runs until a method is called.
+-- @tparam table opts see `DEFAULTS`; `project` (or `region`) is required.
+-- @treturn table the pipeline
+-- @raise on an unknown option, a wrong type, or a malformed project or
+--   registry
+function M.new(opts)
+  check_options(opts)
+  local o = {}
+  for k, v in pairs(M.DEFAULTS) do o[k] = v end
+  for k, v in pairs(opts) do o[k] = v end
+
+  -- Engines get this process's environment, less the variables that may
+  -- hold the SK or the key.
+  local env = {}
+  for _, name in ipairs(M.SECRET_VARIABLES) do env[name] = false end
+  for k, v in pairs(o.env or {}) do env[k] = v end
+  o.env = env
+
+  local project = o.project or o.region
+  if not project then
+    misuse("pipeline.new: option 'project' is required (e.g. 'cn-north-4')", 2)
+  end
+  local ok, reg = pcall(swrauth.format, "registry", {project = project})
+  if not ok then misuse("pipeline.new: option 'project': " .. inner(reg), 2) end
+  local region = project:match("^[^_]+")
+  if o.region and o.region ~= region then
+    misuse("pipeline.new: option 'region' ('" .. o.region .. "') does not match the "
+           .. "project's region ('" .. region .. "')", 2)
+  end
+  if o.registry then
+    local rok, rerr = pcall(swrauth.format, "docker-stdin",
+                            {project = project, ak = "AK", registry = o.registry})
+    if not rok then misuse("pipeline.new: option 'registry': " .. inner(rerr), 2) end
+  end
+
+  local self = setmetatable({
+    o = o,
+    project = project,
+    region = region,
+    registry = o.registry or reg,
+    red = proc.redactor(),
+    out = writer(o.out) or function(s) io.stdout:write(s) end,
+    err = writer(o.err) or function(s) io.stderr:write(s) end,
+    sleep = o.sleep or proc.sleep,
+    steps = {},
+    pushed = {},
+    commands = {},
+    warned = {},
+  }, P)
+
+  -- An SK given here is turned into the key at once and not kept.
+  if o.credentials then
+    local c = o.credentials
+    local cred, cerr = credentials.resolve{explicit = c, project = project}
+    self.red:add(c.sk):add(c.key)
+    if cred then self.cred = cred else self.cred_err = cerr end
+    o.credentials = nil
+  end
+  return self
+end
+
+---------------------------------------------------------------- output
+
+-- Writes a line to the error writer, redacted.
+function P:_warn(msg)
+  self.err(self.red:redact(msg) .. "\n")
+end
+
+function P:_warn_once(id, msg)
+  if self.warned[id] then return end
+  self.warned[id] = true
+  self:_warn(msg)
+end
+
+function P:_step_line(step, detail, seconds)
+  if self.o.quiet then return end
+  self.err(self.red:redact(("%-8s%s   %.2f s"):format(step, detail, seconds)) .. "\n")
+end
+
+local function fail(self, step, msg, kind)
+  return nil, self.red:redact(step .. ": " .. msg), kind or "runtime"
+end
+
+-------------------------------------------------------- engine and keys
+
+function P:_path()
+  local env = self.o.env
+  return env and env.PATH or os.getenv("PATH")
+end
+
+--- The engine table, picked once (see `swrauth.engines`).
+-- @treturn table|nil
+-- @treturn[2] string why it is missing
+function P:engine()
+  if self.eng then return self.eng end
+  local name = self.o.engine
+  local path = self:_path()
+  local function which(bin) return proc.which(bin, path) end
+  local e
+  if name == "auto" then
+    local err
+    e, err = engines.detect(which, function(command)
+      local res = proc.run{argv = command.argv, env = self.o.env, timeout = 10}
+      return res ~= nil and res.status == 0
+    end)
+    if not e then return nil, err end
+  else
+    e = engines.get(name)
+    if not self.o.dry_run and not which(e.binary) then
+      return nil, engines.not_found(e)
+    end
+  end
+  self.eng = e
+  if e.name == "docker" and self.o.cert_dir then
+    self:_warn_once("docker-cert", "warning: docker takes no CA directory: put the CA "
+      .. "in /etc/docker/certs.d/" .. self.registry .. "/ca.crt on the daemon's host")
+  end
+  if e.name == "docker" and self.o.insecure and not self:_loopback() then
+    self:_warn_once("docker-insecure", "warning: docker has no insecure flag: the "
+      .. "daemon must list " .. self.registry .. " in \"insecure-registries\" "
+      .. "(127.0.0.0/8 is insecure by default)")
+  end
+  return e
+end
+
+function P:_loopback()
+  local host = self.registry:gsub(":%d+$", "")
+  return host == "localhost" or host:find("^127%.") ~= nil
+end
+
+--- The credentials, found once (see `swrauth.credentials`).
+-- @treturn table|nil `{project=, ak=, key=, source=}`
+-- @treturn[2] string why there are none
+function P:credentials()
+  if self.cred then return self.cred end
+  if self.cred_err then return nil, self.cred_err end
+  local cred, err = credentials.resolve{
+    file = self.o.credentials_file, project = self.project, getenv = self.o.getenv,
+    warn = function(msg) self:_warn(msg) end,
+  }
+  if not cred then
+    self.cred_err = err
+    return nil, err
+  end
+  local user = swrauth.format("user", {project = self.project, ak = cred.ak})
+  self.red:add(cred.key)
+    :add(swrauth.format("auth", {project = self.project, ak = cred.ak, key = cred.key}))
+  cred.user = user
+  self.cred = cred
+  return cred
+end
+
+-- The user as shown in step lines: the AK shortened.
+function P:_user_short()
+  local cred = self.cred
+  if not cred then return self.project end
+  local ak = cred.ak
+  if #ak > 8 then ak = ak:sub(1, 4) .. "…" end
+  return self.project .. "@" .. ak
+end
+
+-- Removes the temporary directories of a command context.
+local function cleanup(c)
+  for _, dir in ipairs(c.tmp or {}) do proc.remove_tree(dir) end
+  c.tmp = {}
+end
+
+-- Adds the user and key to a command context (warning once for ctr).
+function P:_add_key(step, e, c)
+  local cred, cerr = self:credentials()
+  if not cred then return fail(self, step, cerr, "credentials") end
+  c.user, c.key = cred.user, cred.key
+  if e.key_in_argv then
+    self:_warn_once("ctr-key", "warning: ctr takes the login key only on its command "
+      .. "line (--user USER:KEY): other local users can read it in the process "
+      .. "list while ctr runs")
+  end
+  return true
+end
+
+-- Engine and (when `need_key`) credentials, or nil, message, kind.
+function P:_setup(step, need_key)
+  local e, eerr = self:engine()
+  if not e then return fail(self, step, eerr, "engine") end
+  local c = {registry = self.registry, insecure = self.o.insecure,
+             cert_dir = self.o.cert_dir, tmp = {}}
+  if e.wants_hosts_dir and c.cert_dir and not c.insecure then
+    local ok, err = self:_hosts_dir(c)
+    if not ok then return fail(self, step, err, "usage") end
+  end
+  if need_key then
+    local ok, err, kind = self:_add_key(step, e, c)
+    if not ok then cleanup(c); return nil, err, kind end
+  end
+  return e, c
+end
+
+---------------------------------------------------------------- running
+
+local function tail(text, n)
+  local lines = {}
+  for line in tostring(text):gmatch("[^\r\n]+") do
+    -- Skip the docker CLI's informational log lines.
+    local level, msg = line:match('^time="[^"]*" level=(%a+) msg="(.*)"')
+    if level then
+      if level ~= "info" and level ~= "debug" then
+        lines[#lines + 1] = msg:gsub('\\"', '"')
+      end
+    elseif line:find("%S") then
+      lines[#lines + 1] = line
+    end
+  end
+  local from = math.max(1, #lines - n + 1)
+  return concat(lines, " | ", from, #lines)
+end
+
+--- Seconds to wait before attempt `n + 1` (n >= 1).
+function P:backoff(n)
+  return min(self.o.backoff * 2 ^ (n - 1), self.o.backoff_max)
+end
+
+-- Runs one command for a step. With `retry`, a failure whose output looks
+-- transient is tried again, up to `retries` attempts in all.
+function P:_run(step, detail, command, retry)
+  local line = proc.command_line(command.argv)
+  if command.stdin then line = line .. " < " .. proc.REDACTED end
+  line = self.red:redact(line)
+  if self.o.dry_run then
+    self.commands[#self.commands + 1] = line
+    if not self.o.json then self.out(line .. "\n") end
+    self.steps[#self.steps + 1] = {step = step, detail = self.red:redact(detail),
+                                   seconds = 0, attempts = 0}
+    return {status = 0, stdout = "", stderr = "", seconds = 0}
+  end
+  local attempts = retry and self.o.retries or 1
+  local t0 = proc.clock()
+  local res, err
+  for n = 1, attempts do
+    res, err = proc.run{argv = command.argv, stdin = command.stdin, env = self.o.env,
+                        timeout = self.o.timeout}
+    if not res then return fail(self, step, err, "engine") end
+    if res.status == 0 then
+      local seconds = proc.clock() - t0
+      self.steps[#self.steps + 1] = {step = step, detail = self.red:redact(detail),
+                                     seconds = seconds, attempts = n}
+      self:_step_line(step, detail, seconds)
+      return res
+    end
+    local output = res.stderr .. "\n" .. res.stdout
+    -- What the engine said: its stderr, or its stdout when stderr is empty.
+    local said = tail(res.stderr, 3)
+    if said == "" then said = tail(res.stdout, 3) end
+    if n < attempts and M.is_transient(output) then
+      local wait = self:backoff(n)
+      if not self.o.quiet then
+        self:_warn(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s"):format(
+          step, detail, n, attempts, said:match("[^|]*$"):gsub("^ ", ""), wait))
+      end
+      self.sleep(wait)
+    else
+      local what = ("'%s' failed (%s)"):format(line,
+        res.timed_out and "timed out" or "exit " .. res.status)
+      if n > 1 then what = what .. " after " .. n .. " attempts" end
+      return fail(self, step, said ~= "" and what .. ": " .. said or what)
+    end
+  end
+end
+
+local function check_string(v, n, fname)
+  if type(v) ~= "string" or v == "" then
+    error(("bad argument #%d to '%s' (non-empty string expected, got %s)")
+          :format(n, fname, v == "" and "empty string" or type(v)), 3)
+  end
+end
+
+-- A containerd hosts directory trusting the CA files in cert_dir, made in
+-- a private temporary directory; a cert_dir that already is a hosts
+-- directory for this registry is taken as it is.
+function P:_hosts_dir(c)
+  local dir = c.cert_dir
+  if proc.file_mode(dir .. "/" .. self.registry .. "/hosts.toml") then
+    c.hosts_dir = dir
+    return true
+  end
+  if self.o.dry_run then
+    c.hosts_dir = "$TMPDIR/hosts"
+    return true
+  end
+  local entries, why = proc.list_dir(dir)
+  if not entries then return nil, "cert dir " .. dir .. ": " .. tostring(why) end
+  local cas = {}
+  for _, ent in ipairs(entries) do
+    if ent.name:find("%.crt$") then cas[#cas + 1] = proc.abspath(dir .. "/" .. ent.name) end
+  end
+  if #cas == 0 then
+    return nil, "cert dir " .. dir .. " holds no .crt file (nor a hosts directory for "
+      .. self.registry .. ")"
+  end
+  local tmp, terr = proc.tempdir()
+  if not tmp then return nil, "cannot make a temporary directory: " .. tostring(terr) end
+  c.tmp[#c.tmp + 1] = tmp
+  local hosts = tmp .. "/hosts"
+  proc.mkdir(hosts)
+  proc.mkdir(hosts .. "/" .. self.registry)
+  local ok, werr = proc.write_private(hosts .. "/" .. self.registry .. "/hosts.toml",
+                                      engines.hosts_toml(self.registry, cas))
+  if not ok then return nil, "cannot write hosts.toml: " .. tostring(werr) end
+  c.hosts_dir = hosts
+  return true
+end
+
+-- A digest file for engines that write one, in a private directory.
+function P:_digestfile(e, c)
+  if not e.wants_digestfile then return end
+  if self.o.dry_run then
+    c.digestfile = "$TMPDIR/digest"
+    return
+  end
+  local dir = proc.tempdir()
+  if dir then
+    c.tmp[#c.tmp + 1] = dir
+    c.digestfile = dir .. "/digest"
+  end
+end
+
+
+function P:_digest(e, c, res, ref)
+  if self.o.dry_run then return nil end
+  local d = e.digest and e.digest(res, c, ref)
+  if not d and e.digest_query then
+    local q = proc.run{argv = e.digest_query(c, ref).argv, env = self.o.env,
+                       timeout = self.o.timeout}
+    if q and q.status == 0 then d = engines.digest_in_query(q, ref) end
+  end
+  return d
+end
+
+---------------------------------------------------------------- methods
+
+--- Logs the engine in to the registry (the key on its standard input).
+-- ctr keeps no login: this only checks the credentials.
+-- @treturn true|nil
+-- @treturn[2] string message naming the step
+-- @treturn[2] string kind
+function P:login()
+  local e, c, kind = self:_setup("login", true)
+  if not e then return nil, c, kind end
+  local detail = self:_user_short() .. " to " .. self.registry
+  if not e.login then
+    cleanup(c)
+    self.logged_in = true
+    self:_step_line("login", detail .. " (ctr: the key goes with each push)", 0)
+    return true
+  end
+  local res, err, k = self:_run("login", detail, e.login(c), true)
+  cleanup(c)
+  if not res then return nil, err, k end
+  self.logged_in = true
+  return true
+end
+
+--- Logs the engine out of this registry only (other logins stay).
+-- @treturn true|nil
+function P:logout()
+  local e, c, kind = self:_setup("logout", false)
+  if not e then return nil, c, kind end
+  if not e.logout then
+    cleanup(c)
+    self:_step_line("logout", self.registry .. " (ctr keeps no login)", 0)
+    return true
+  end
+  local res, err, k = self:_run("logout", self.registry, e.logout(c), false)
+  cleanup(c)
+  if not res then return nil, err, k end
+  self.logged_in = false
+  return true
+end
+
+--- Tags an image: locally, or (skopeo) by copying it in the registry.
+-- @tparam string src
+-- @tparam string dst
+-- @treturn true|nil
+function P:tag(src, dst)
+  check_string(src, 1, "tag")
+  check_string(dst, 2, "tag")
+  local e, c, kind = self:_setup("tag", false)
+  if not e then return nil, c, kind end
+  self:_digestfile(e, c)
+  local res, err, k = self:_run("tag", src .. " -> " .. dst, e.tag(c, src, dst),
+                                e.remote_only)
+  cleanup(c)
+  if not res then return nil, err, k end
+  return true
+end
+
+--- Pushes an image, retrying transient failures.
+-- @tparam string ref the image reference
+-- @treturn table|nil `{reference=, digest=}` (digest nil when unknown)
+function P:push(ref)
+  check_string(ref, 1, "push")
+  local e, c, kind = self:_setup("push", false)
+  if not e then return nil, c, kind end
+  if not e.push then
+    return fail(self, "push", e.name .. " has no local images to push: use release "
+                .. "(which copies SOURCE to the registry) or tag (a registry copy)", "usage")
+  end
+  if e.key_in_argv then
+    local ok, err, k = self:_add_key("push", e, c)
+    if not ok then return nil, err, k end
+  end
+  self:_digestfile(e, c)
+  local res, err, k = self:_run("push", ref, e.push(c, ref), true)
+  local d = res and self:_digest(e, c, res, ref)
+  cleanup(c)
+  if not res then return nil, err, k end
+  local r = {reference = ref, digest = d}
+  self.pushed[#self.pushed + 1] = r
+  return r
+end
+
+-- Copies SOURCE to REF (skopeo), or tags SRC_REF as REF in the registry.
+function P:_copy(step, from, ref, remote)
+  local e, c, kind = self:_setup(step, false)
+  if not e then return nil, c, kind end
+  self:_digestfile(e, c)
+  local command = remote and e.remote_tag(c, from, ref) or e.copy(c, from, ref)
+  local res, err, k = self:_run(step, from .. " -> " .. ref, command, true)
+  local d = res and self:_digest(e, c, res, ref)
+  cleanup(c)
+  if not res then return nil, err, k end
+  local r = {reference = ref, digest = d}
+  self.pushed[#self.pushed + 1] = r
+  return r
+end
+
+local TAG = "^[%w_][%w_.-]*$"
+
+--- The full reference REGISTRY/REPOSITORY:TAG, or nil and a message.
+function P:reference(repository, tag)
+  if #tag > 128 or not tag:find(TAG) then
+    return nil, "'" .. tag .. "' is not a valid image tag (letters, digits, '_', "
+      .. "'.' and '-', not starting with '.' or '-', at most 128)"
+  end
+  local first = repository:match("^[^/]+")
+  if repository:find("/") and first and (first:find("[.:]") or first == "localhost") then
+    return nil, "repository '" .. repository .. "' must be NS/NAME without the "
+      .. "registry (the registry is " .. self.registry .. ")"
+  end
+  local ref = self.registry .. "/" .. repository .. ":" .. tag
+  local img, perr = swrauth.parse("image", ref)
+  if not img then return nil, "repository '" .. repository .. "': " .. tostring(perr) end
+  if img.registry .. "/" .. img.repository ~= self.registry .. "/" .. repository then
+    return nil, "repository '" .. repository .. "' is not in canonical form"
+  end
+  return ref
+end
+
+local RELEASE_KEYS = {source = "string", repository = "string", tags = "table"}
+
+--- Logs in, pushes SOURCE under the first tag, then adds the other tags.
+-- The other tags are added without uploading layers again: skopeo copies
+-- the manifest within the registry (the blobs are already there); the
+-- other engines tag locally and push, and the registry answers each layer
+-- with "already exists" after a HEAD request.
+-- With skopeo, SOURCE is any skopeo image name (`oci:DIR:TAG`,
+-- `docker-archive:FILE`, `docker://REF`; a bare name means `docker://`).
+-- @tparam table spec `{source=, repository="NS/NAME", tags={...}}`
+-- @treturn table|nil list of `{reference=, digest=}`, one per tag
+-- @treturn[2] string message naming the step
+-- @treturn[2] string kind
+function P:release(spec)
+  if type(spec) ~= "table" then
+    error("bad argument #1 to 'release' (table expected, got " .. type(spec) .. ")", 2)
+  end
+  for k, v in pairs(spec) do
+    local want = RELEASE_KEYS[k]
+    if not want then
+      error("bad argument #1 to 'release' (unknown field '" .. tostring(k) .. "')", 2)
+    elseif type(v) ~= want then
+      error("bad argument #1 to 'release' (field '" .. k .. "' must be a " .. want
+            .. ", got " .. type(v) .. ")", 2)
+    end
+  end
+  for _, k in ipairs {"source", "repository", "tags"} do
+    if spec[k] == nil then
+      error("bad argument #1 to 'release' (field '" .. k .. "' is required)", 2)
+    end
+  end
+  local tags = spec.tags
+  if #tags == 0 then
+    error("bad argument #1 to 'release' (field 'tags' is empty)", 2)
+  end
+  local refs, seen = {}, {}
+  for i, t in ipairs(tags) do
+    if type(t) ~= "string" then
+      error("bad argument #1 to 'release' (tags[" .. i .. "] must be a string, got "
+            .. type(t) .. ")", 2)
+    end
+    local ref, rerr = self:reference(spec.repository, t)
+    if not ref then return fail(self, "release", rerr, "usage") end
+    if not seen[ref] then
+      seen[ref] = true
+      refs[#refs + 1] = ref
+    end
+  end
+
+  local ok, err, kind = self:login()
+  if not ok then return nil, err, kind end
+  local e = self.eng
+  local first = #self.pushed
+  local r
+  if e.remote_only then
+    r, err, kind = self:_copy("push", spec.source, refs[1], false)
+    if not r then return nil, err, kind end
+  else
+    if spec.source ~= refs[1] then
+      ok, err, kind = self:tag(spec.source, refs[1])
+      if not ok then return nil, err, kind end
+    end
+    r, err, kind = self:push(refs[1])
+    if not r then return nil, err, kind end
+  end
+  for i = 2, #refs do
+    local ri
+    if e.remote_tag then
+      ri, err, kind = self:_copy("tag", refs[1], refs[i], true)
+    else
+      ok, err, kind = self:tag(spec.source, refs[i])
+      if not ok then return nil, err, kind end
+      ri, err, kind = self:push(refs[i])
+    end
+    if not ri then return nil, err, kind end
+    ri.digest = ri.digest or r.digest
+  end
+  local out = {}
+  for i = first + 1, #self.pushed do out[#out + 1] = self.pushed[i] end
+  self:summary()
+  return out
+end
+
+--- The run so far as a table: `{ok=, engine=, registry=, project=, user=,
+-- dry_run=, steps={...}, pushed={...}, commands={...}}` (commands only
+-- in a dry run).
+function P:report()
+  local json = require "swrauth.json"
+  local steps, pushed = json.array(), json.array()
+  for i, s in ipairs(self.steps) do
+    steps[i] = {step = s.step, detail = s.detail, attempts = s.attempts,
+                seconds = floor(s.seconds * 1000 + 0.5) / 1000}
+  end
+  for i, p in ipairs(self.pushed) do
+    pushed[i] = {reference = p.reference, digest = p.digest}
+  end
+  local rep = {
+    ok = true, engine = self.eng and self.eng.name or self.o.engine,
+    registry = self.registry, project = self.project, dry_run = self.o.dry_run,
+    user = self.cred and self.cred.user or nil, steps = steps, pushed = pushed,
+  }
+  if self.o.dry_run then rep.commands = json.array({table.unpack(self.commands)}) end
+  return rep
+end
+
+--- Prints the summary: each pushed reference and its digest on `out`
+-- (one line each, "REFERENCE DIGEST", "-" for an unknown digest), or the
+-- report as JSON with the `json` option.
+function P:summary()
+  if self.o.json then
+    local json = require "swrauth.json"
+    self.out(self.red:redact(json.encode(self:report())) .. "\n")
+  elseif not self.o.dry_run then
+    for _, p in ipairs(self.pushed) do
+      self.out(self.red:redact(p.reference .. " " .. (p.digest or "-")) .. "\n")
+    end
+  end
+end
+
+--- Redacts secrets known to this pipeline in a text.
+function P:redact(text)
+  return self.red:redact(text)
+end
+
+---------------------------------------------------------------- semver
+
+local function numeric(s)
+  return s:find("^%d+$") and (s == "0" or not s:find("^0"))
+end
+
+--- Tags for a semantic version: "1.4.2" gives {"1.4.2", "1.4", "1"} (and
+-- "latest" with `{latest = true}`). A pre-release ("1.4.2-rc.1") gives only
+-- itself. A leading "v" is dropped. Build metadata ("+...") is refused:
+-- '+' cannot appear in an image tag.
+-- @tparam string version
+-- @tparam[opt] table opts `{latest = boolean}`
+-- @treturn table|nil the tags
+-- @treturn[2] string why the version is not accepted
+function M.semver_tags(version, opts)
+  if type(version) ~= "string" then
+    error("bad argument #1 to 'semver_tags' (string expected, got " .. type(version)
+          .. ")", 2)
+  end
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error("bad argument #2 to 'semver_tags' (table expected, got " .. type(opts)
+            .. ")", 2)
+    end
+    for k, v in pairs(opts) do
+      if k ~= "latest" then
+        error("bad argument #2 to 'semver_tags' (unknown option '" .. tostring(k)
+              .. "')", 2)
+      elseif type(v) ~= "boolean" then
+        error("bad argument #2 to 'semver_tags' (option 'latest' must be a boolean, "
+              .. "got " .. type(v) .. ")", 2)
+      end
+    end
+  end
+  local v = version:gsub("^v", "")
+  local bad = "'" .. version .. "' is not a semantic version (MAJOR.MINOR.PATCH, "
+    .. "optionally -PRERELEASE, e.g. 1.4.2 or 1.4.2-rc.1)"
+  if v:find("+", 1, true) then
+    return nil, "'" .. version .. "' has build metadata ('+...'), which an image tag "
+      .. "cannot hold"
+  end
+  local core, pre = v:match("^([^-]+)%-(.+)$")
+  core = core or v
+  local major, minor, patch = core:match("^(%d+)%.(%d+)%.(%d+)$")
+  if not (major and numeric(major) and numeric(minor) and numeric(patch)) then
+    return nil, bad
+  end
+  if pre then
+    for id in (pre .. "."):gmatch("([^.]*)%.") do
+      if id == "" or id:find("[^%w-]") or (id:find("^%d+$") and not numeric(id)) then
+        return nil, bad
+      end
+    end
+    if #v > 128 then return nil, bad end
+    return {v}
+  end
+  local tags = {v, major .. "." .. minor, major}
+  if opts and opts.latest then tags[#tags + 1] = "latest" end
+  return tags
+end
+
+return M

@@ -1,0 +1,195 @@
+-- Specs of swrauth.credentials: the order of the sources and the errors.
+local credentials = require "swrauth.credentials"
+local proc = require "swrauth.proc"
+
+local AK = "AKEXAMPLE1234567890A"
+local SK = "SKEXAMPLE0123456789012345678901234567890"
+local KEY = "6365fecaca3f027f6b9ddacf820f82fadf623b76b04e82ef5b59b33088c98bd8"
+local AK2 = "AKSECONDROW123456789"
+local SK2 = "SKSECONDROW01234567890123456789012345678"
+local KEY2 = require("swrauth").derive(AK2, SK2)
+local OTHER_KEY = ("ab"):rep(32)
+
+local function env(t)
+  return function(name) return t[name] end
+end
+
+describe("credentials.resolve", function()
+  local dir
+  local function csv(name, text, mode)
+    local path = dir .. "/" .. name
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    os.execute("chmod " .. (mode or "600") .. " '" .. path .. "'")
+    return path
+  end
+  local HEADER = "User Name,Access Key Id,Secret Access Key\n"
+
+  before_each(function() dir = assert(proc.tempdir()) end)
+  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  describe("order", function()
+    it("takes an explicit table first", function()
+      local c = assert(credentials.resolve {
+        explicit = {ak = AK, sk = SK}, project = "cn-north-4",
+        getenv = env {HUAWEICLOUD_SDK_AK = AK2, HUAWEICLOUD_SDK_SK = SK2},
+      })
+      assert.same({ak = AK, key = KEY, source = "explicit", project = "cn-north-4"}, c)
+    end)
+    it("takes a pre-derived key in an explicit table", function()
+      local c = assert(credentials.resolve {explicit = {ak = AK, key = KEY:upper()}, getenv = env {}})
+      assert.equal(KEY, c.key)
+    end)
+    it("then HUAWEICLOUD_SDK_AK/SK", function()
+      local c = assert(credentials.resolve {getenv = env {
+        HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+        SWRAUTH_AK = AK2, SWRAUTH_LOGIN_KEY = KEY2,
+      }})
+      assert.same({ak = AK, key = KEY, source = "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK"}, c)
+    end)
+    it("then SWRAUTH_AK/SWRAUTH_LOGIN_KEY", function()
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n")
+      local c = assert(credentials.resolve {getenv = env {
+        SWRAUTH_AK = AK2, SWRAUTH_LOGIN_KEY = KEY2, SWRAUTH_CREDENTIALS_FILE = path,
+      }})
+      assert.same({ak = AK2, key = KEY2, source = "SWRAUTH_AK/SWRAUTH_LOGIN_KEY"}, c)
+    end)
+    it("then the credentials file from the option", function()
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n")
+      local other = csv("d.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
+      local c = assert(credentials.resolve {file = path,
+                                            getenv = env {SWRAUTH_CREDENTIALS_FILE = other}})
+      assert.same({ak = AK, key = KEY, source = "file " .. path .. " line 2"}, c)
+    end)
+    it("or from SWRAUTH_CREDENTIALS_FILE", function()
+      local path = csv("c.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
+      local c = assert(credentials.resolve {getenv = env {SWRAUTH_CREDENTIALS_FILE = path}})
+      assert.equal(KEY2, c.key)
+    end)
+    it("takes the row whose AK is SWRAUTH_AK", function()
+      local path = csv("c.csv", HEADER .. "a," .. AK .. "," .. SK .. "\nb," .. AK2 .. "," .. SK2 .. "\n")
+      local c = assert(credentials.resolve {file = path, getenv = env {SWRAUTH_AK = AK2}})
+      assert.same({ak = AK2, key = KEY2, source = "file " .. path .. " line 3"}, c)
+    end)
+    it("treats empty variables as unset", function()
+      local c = assert(credentials.resolve {getenv = env {
+        HUAWEICLOUD_SDK_AK = "", HUAWEICLOUD_SDK_SK = "", SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY,
+      }})
+      assert.equal("SWRAUTH_AK/SWRAUTH_LOGIN_KEY", c.source)
+    end)
+    it("warns when a given file is not read", function()
+      local warned = {}
+      local path = csv("c.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
+      assert(credentials.resolve {file = path, warn = function(m) warned[#warned + 1] = m end,
+                                  getenv = env {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK}})
+      assert.same({"warning: using credentials from HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK; the "
+                   .. "credentials file " .. path .. " is not read"}, warned)
+    end)
+  end)
+
+  describe("errors", function()
+    local function fails(opts)
+      local c, err = credentials.resolve(opts)
+      assert.is_falsy(c)
+      assert.is_string(err)
+      assert.falsy(err:find(SK, 1, true), "the SK is never quoted")
+      assert.falsy(err:find(KEY, 1, true), "the key is never quoted")
+      return err
+    end
+
+    it("says where to put credentials when there are none", function()
+      assert.equal("no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or SWRAUTH_AK "
+                   .. "and SWRAUTH_LOGIN_KEY, or give a credentials file (--credentials-file or "
+                   .. "SWRAUTH_CREDENTIALS_FILE)", fails {getenv = env {}})
+    end)
+    it("names the missing half of a pair", function()
+      assert.equal("HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is empty or unset",
+                   fails {getenv = env {HUAWEICLOUD_SDK_AK = AK}})
+      assert.equal("HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is empty or unset",
+                   fails {getenv = env {HUAWEICLOUD_SDK_SK = SK}})
+      assert.equal("SWRAUTH_LOGIN_KEY is set but SWRAUTH_AK is empty or unset",
+                   fails {getenv = env {SWRAUTH_LOGIN_KEY = KEY}})
+      assert.equal("SWRAUTH_AK is set but neither SWRAUTH_LOGIN_KEY nor a credentials file "
+                   .. "(--credentials-file, SWRAUTH_CREDENTIALS_FILE) is",
+                   fails {getenv = env {SWRAUTH_AK = AK}})
+    end)
+    it("names the variable holding a malformed SK or AK", function()
+      assert.equal("HUAWEICLOUD_SDK_SK: SK contains whitespace (a space) at byte 3",
+                   fails {getenv = env {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = "SK " .. SK}})
+      assert.equal("HUAWEICLOUD_SDK_AK: the AK has a forbidden character at byte 3 (whitespace, "
+                   .. "control characters, '@' and ':' are not allowed)",
+                   fails {getenv = env {HUAWEICLOUD_SDK_AK = "AK@X", HUAWEICLOUD_SDK_SK = SK}})
+    end)
+    it("checks a pre-derived key", function()
+      assert.equal("SWRAUTH_LOGIN_KEY is not a login key (64 hex digits expected, got 63 characters)",
+                   fails {getenv = env {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY:sub(2)}})
+      assert.equal("SWRAUTH_LOGIN_KEY is not a login key (64 hex digits expected, got 64 characters)",
+                   fails {getenv = env {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = ("g"):rep(64)}})
+      assert.equal("credentials table: field 'key' is not a login key (64 hex digits expected, "
+                   .. "got 3 characters)", fails {explicit = {ak = AK, key = "abc"}, getenv = env {}})
+    end)
+    it("checks an explicit table", function()
+      assert.equal("credentials table: unknown field 'secret'",
+                   fails {explicit = {ak = AK, secret = SK}})
+      assert.equal("credentials table: field 'ak' is required", fails {explicit = {sk = SK}})
+      assert.equal("credentials table: field 'sk' must be a string, got number",
+                   fails {explicit = {ak = AK, sk = 1}})
+      assert.equal("credentials table: SK is empty", fails {explicit = {ak = AK, sk = ""}})
+    end)
+    it("names a missing file", function()
+      local err = fails {file = dir .. "/nope.csv", getenv = env {}}
+      assert.matches("^credentials file " .. dir:gsub("%p", "%%%0") .. "/nope%.csv: ENOENT", err)
+    end)
+    it("names the file and line of a malformed row", function()
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\nv," .. AK2 .. ",bad sk\n")
+      assert.equal("credentials file " .. path .. ": line 3: 'Secret Access Key' contains whitespace "
+                   .. "(a space) at byte 4",
+                   fails {file = path, getenv = env {SWRAUTH_AK = AK2}})
+    end)
+    it("passes on the parser's message for a malformed file", function()
+      local path = csv("c.csv", "User Name,Access Key Id\nu," .. AK .. "\n")
+      local err = fails {file = path, getenv = env {}}
+      assert.matches("^credentials file " .. path:gsub("%p", "%%%0") .. ": .*Secret Access Key", err)
+    end)
+    it("says when no row has SWRAUTH_AK", function()
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n")
+      assert.equal("credentials file " .. path .. ": no row whose 'Access Key Id' is the AK in "
+                   .. "SWRAUTH_AK", fails {file = path, getenv = env {SWRAUTH_AK = AK2}})
+    end)
+  end)
+
+  describe("file mode", function()
+    it("warns when others may read the file", function()
+      local warned = {}
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n", "644")
+      assert(credentials.resolve {file = path, getenv = env {},
+                                  warn = function(m) warned[#warned + 1] = m end})
+      assert.same({"warning: credentials file " .. path .. " has mode 0644: it holds the SK and "
+                   .. "should be readable by its owner only (chmod 600 " .. path .. ")"}, warned)
+    end)
+    it("is quiet for mode 0600", function()
+      local warned = {}
+      local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n", "600")
+      assert(credentials.resolve {file = path, getenv = env {},
+                                  warn = function(m) warned[#warned + 1] = m end})
+      assert.same({}, warned)
+    end)
+  end)
+
+  it("never keeps the SK in the result", function()
+    local c = assert(credentials.resolve {getenv = env {HUAWEICLOUD_SDK_AK = AK,
+                                                        HUAWEICLOUD_SDK_SK = SK}})
+    for _, v in pairs(c) do assert.not_equal(SK, v) end
+    assert.not_equal(OTHER_KEY, c.key)
+  end)
+end)
+
+describe("credentials.derive", function()
+  it("returns the key, or nil and the reason", function()
+    assert.equal(KEY, credentials.derive(AK, SK))
+    local key, err = credentials.derive(AK, "")
+    assert.is_falsy(key)
+    assert.equal("SK is empty", err)
+  end)
+end)
