@@ -1,0 +1,452 @@
+-- Specs of the swrauth command (bin/swrauth, docs/CLI.md): run as a
+-- separate process, with fake engines that record their argv and stdin.
+local proc = require "swrauth.proc"
+local json = require "swrauth.json"
+local swrauth = require "swrauth"
+
+local AK = "AKEXAMPLE1234567890A"
+local SK = "SKEXAMPLE0123456789012345678901234567890"
+local KEY = "6365fecaca3f027f6b9ddacf820f82fadf623b76b04e82ef5b59b33088c98bd8"
+local USER = "cn-north-4@" .. AK
+local REG = "127.0.0.1:5000"
+local DIGEST = "sha256:" .. ("b"):rep(64)
+
+local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)tests/spec/[^/]+$") or "./")
+if ROOT == "" then ROOT = "./" end
+local BIN = ROOT .. "bin/swrauth"
+local LUA = assert(proc.which("lua5.4"), "lua5.4 on PATH")
+
+-- The fake engine: records N.argv / N.stdin in $FAKE_DIR, answers with
+-- line N of $FAKE_DIR/plan ("CODE|STDERR"), prints a digest on push.
+local FAKE = [[#!/bin/sh
+d="$FAKE_DIR"
+n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$d/count"
+{ basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$d/$n.argv"
+cat > "$d/$n.stdin"
+env > "$d/$n.env"
+case " $* " in *" push "*) printf 'latest: digest: sha256:%s size: 528\n' "$(printf '%064d' 0 | tr 0 b)" ;; esac
+line=$(sed -n "${n}p" "$d/plan" 2>/dev/null)
+[ -z "$line" ] && exit 0
+code=${line%%|*}
+msg=${line#*|}
+[ -n "$msg" ] && printf '%s\n' "$msg" >&2
+exit "$code"
+]]
+
+local function write(path, text, mode)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  if mode then os.execute("chmod " .. mode .. " '" .. path .. "'") end
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUTH_LOGIN_KEY",
+               "SWRAUTH_CREDENTIALS_FILE", "SWRAUTH_PROJECT", "SWRAUTH_REGISTRY", "SWRAUTH_ENGINE",
+               "SWRAUTH_INSECURE", "SWRAUTH_CERT_DIR", "SWRAUTH_RETRIES"}
+
+local dir
+
+-- Runs bin/swrauth with args; env adds to a cleaned environment.
+local function swr(args, env, stdin)
+  local e = {PATH = dir .. "/bin:/usr/bin:/bin", FAKE_DIR = dir .. "/calls"}
+  for _, n in ipairs(CLEAR) do e[n] = false end
+  for k, v in pairs(env or {}) do e[k] = v end
+  local argv = {LUA, BIN}
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return assert(proc.run {argv = argv, env = e, stdin = stdin})
+end
+
+local CREDS = {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK}
+local LOCAL = {"--project", "cn-north-4", "--registry", REG, "--engine", "docker"}
+
+local function with(a, b)
+  local t = {}
+  for _, v in ipairs(a) do t[#t + 1] = v end
+  for _, v in ipairs(b) do t[#t + 1] = v end
+  return t
+end
+
+local function calls()
+  return tonumber(read(dir .. "/calls/count") or "0")
+end
+
+local function argv_of(n)
+  local t = {}
+  for line in (read(dir .. "/calls/" .. n .. ".argv") or ""):gmatch("([^\n]*)\n") do
+    t[#t + 1] = line
+  end
+  return t
+end
+
+local function no_key(r)
+  assert.falsy(r.stdout:find(KEY, 1, true), "key on stdout")
+  assert.falsy(r.stderr:find(KEY, 1, true), "key on stderr")
+  assert.falsy((r.stdout .. r.stderr):find(SK, 1, true), "SK in output")
+end
+
+describe("swrauth command", function()
+  before_each(function()
+    dir = assert(proc.tempdir())
+    os.execute("mkdir -p '" .. dir .. "/bin' '" .. dir .. "/calls'")
+    for _, n in ipairs {"docker", "podman", "skopeo", "ctr"} do
+      write(dir .. "/bin/" .. n, FAKE, "755")
+    end
+  end)
+  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  describe("help and usage", function()
+    it("prints help on stdout and exits 0", function()
+      local r = swr {"--help"}
+      assert.equal(0, r.status)
+      assert.matches("^Usage: swrauth ", r.stdout)
+      assert.matches("Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 credentials",
+                     r.stdout)
+      assert.equal("", r.stderr)
+    end)
+    it("has --help for every command", function()
+      for _, c in ipairs {"key", "login-command", "login", "logout", "tag", "push", "release",
+                          "parse", "version"} do
+        local r = swr {c, "--help"}
+        assert.equal(0, r.status, c)
+        assert.matches("^Usage: swrauth " .. c:gsub("%-", "%%-") .. " ", r.stdout)
+        r = swr {c, "-h"}
+        assert.equal(0, r.status, c)
+      end
+    end)
+    it("exits 2 on usage errors", function()
+      local r = swr {}
+      assert.equal(2, r.status)
+      assert.matches("a command is required", r.stderr)
+      r = swr {"bogus"}
+      assert.equal(2, r.status)
+      assert.equal("swrauth: unknown command 'bogus'\nTry 'swrauth --help'.\n", r.stderr)
+      r = swr {"login", "--bogus"}
+      assert.equal(2, r.status)
+      assert.matches("unknown option '%-%-bogus'", r.stderr)
+      r = swr {"--engine", "rkt", "login"}
+      assert.equal(2, r.status)
+      assert.equal("", r.stdout)
+    end)
+    it("prints the version", function()
+      local r = swr {"version"}
+      assert.equal(0, r.status)
+      assert.equal("swrauth " .. swrauth._VERSION .. "\n", r.stdout)
+    end)
+  end)
+
+  describe("key", function()
+    it("prints the login key from HUAWEICLOUD_SDK_AK/SK", function()
+      local r = swr({"key"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal(KEY .. "\n", r.stdout)
+      assert.equal("", r.stderr)
+    end)
+    it("reads a credentials file", function()
+      local path = dir .. "/credentials.csv"
+      write(path, "User Name,Access Key Id,Secret Access Key\nu," .. AK .. "," .. SK .. "\n", "600")
+      assert.equal(KEY .. "\n", swr({"key", "--credentials-file", path}).stdout)
+      assert.equal(KEY .. "\n", swr({"--credentials-file=" .. path, "key"}).stdout)
+      assert.equal(KEY .. "\n", swr({"--project", "cn-north-4", "key", "--credentials-file", path}).stdout)
+      assert.equal(KEY .. "\n", swr({"key"}, {SWRAUTH_CREDENTIALS_FILE = path}).stdout)
+    end)
+    it("prints a pre-derived key", function()
+      local r = swr({"key"}, {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY})
+      assert.equal(KEY .. "\n", r.stdout)
+    end)
+    it("exits 3 without credentials", function()
+      local r = swr {"key"}
+      assert.equal(3, r.status)
+      assert.equal("", r.stdout)
+      assert.matches("^swrauth: key: no credentials: set HUAWEICLOUD_SDK_AK", r.stderr)
+    end)
+    it("exits 3 on a malformed SK, naming the variable", function()
+      local r = swr({"key"}, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = "a\tb"})
+      assert.equal(3, r.status)
+      assert.matches("^swrauth: key: HUAWEICLOUD_SDK_SK: SK contains whitespace", r.stderr)
+    end)
+    it("exits 3 on a missing credentials file", function()
+      local r = swr {"key", "--credentials-file", dir .. "/none.csv"}
+      assert.equal(3, r.status)
+      assert.matches("credentials file " .. dir:gsub("%p", "%%%0") .. "/none%.csv", r.stderr)
+    end)
+  end)
+
+  describe("login and logout", function()
+    it("logs in with the key on stdin only", function()
+      local r = swr(with(LOCAL, {"login"}), CREDS)
+      assert.equal(0, r.status)
+      assert.same({"docker", "login", "-u", USER, "--password-stdin", REG}, argv_of(1))
+      assert.equal(KEY .. "\n", read(dir .. "/calls/1.stdin"))
+      assert.matches("^login   cn%-north%-4@AKEX… to 127%.0%.0%.1:5000   %d+%.%d%d s\n$", r.stderr)
+      no_key(r)
+    end)
+    it("keeps the SK and the key out of the engine's environment", function()
+      local r = swr(with(LOCAL, {"login"}), CREDS)
+      assert.equal(0, r.status)
+      local env = read(dir .. "/calls/1.env")
+      assert.matches("\nHUAWEICLOUD_SDK_AK=" .. AK .. "\n", "\n" .. env)
+      assert.falsy(env:find(SK, 1, true))
+      assert.falsy(env:find("HUAWEICLOUD_SDK_SK", 1, true))
+      r = swr(with(LOCAL, {"login"}), {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY})
+      assert.equal(0, r.status)
+      assert.falsy(read(dir .. "/calls/2.env"):find(KEY, 1, true))
+    end)
+    it("takes global options after the command", function()
+      local r = swr(with({"login"}, LOCAL), CREDS)
+      assert.equal(0, r.status)
+      assert.equal(1, calls())
+    end)
+    it("takes options from the environment", function()
+      local r = swr({"login", "-q"}, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+                                      SWRAUTH_PROJECT = "cn-north-4", SWRAUTH_REGISTRY = REG,
+                                      SWRAUTH_ENGINE = "podman", SWRAUTH_INSECURE = "1"})
+      assert.equal(0, r.status)
+      assert.equal("", r.stderr)
+      assert.same({"podman", "login", "--tls-verify=false", "-u", USER, "--password-stdin", REG},
+                  argv_of(1))
+    end)
+    it("lets flags win over the environment", function()
+      local r = swr({"--engine", "docker", "login"}, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+                    SWRAUTH_PROJECT = "cn-north-4", SWRAUTH_ENGINE = "podman"})
+      assert.equal(0, r.status)
+      assert.same({"docker", "login", "-u", USER, "--password-stdin",
+                   "swr.cn-north-4.myhuaweicloud.com"}, argv_of(1))
+    end)
+    it("exits 1 when the engine fails, with the key redacted", function()
+      write(dir .. "/calls/plan", "1|unauthorized: wrong password " .. KEY .. "\n")
+      local r = swr(with(LOCAL, {"login"}), CREDS)
+      assert.equal(1, r.status)
+      assert.equal("swrauth: login: 'docker login -u " .. USER .. " --password-stdin " .. REG
+                   .. " < <redacted>' failed (exit 1): unauthorized: wrong password <redacted>\n",
+                   r.stderr)
+      no_key(r)
+    end)
+    it("exits 2 without a project", function()
+      local r = swr({"login"}, CREDS)
+      assert.equal(2, r.status)
+      assert.equal("swrauth: --project (or SWRAUTH_PROJECT) is required, e.g. --project "
+                   .. "cn-north-4\nTry 'swrauth --help'.\n", r.stderr)
+    end)
+    it("exits 2 on a bad project or registry", function()
+      assert.equal(2, swr({"--project", "CN", "login"}, CREDS).status)
+      assert.equal(2, swr({"--project", "cn-north-4", "--registry", "a b", "login"}, CREDS).status)
+    end)
+    it("exits 3 without credentials", function()
+      local r = swr(with(LOCAL, {"login"}))
+      assert.equal(3, r.status)
+      assert.matches("^swrauth: login: no credentials", r.stderr)
+      assert.equal(0, calls())
+    end)
+    it("exits 4 when the engine is not installed", function()
+      local r = swr({"--project", "cn-north-4", "--engine", "buildah", "login"},
+                    {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK, PATH = dir .. "/bin"})
+      assert.equal(4, r.status)
+      assert.equal("swrauth: login: engine 'buildah' not found: no 'buildah' on PATH (install the "
+                   .. "Debian package 'buildah')\n", r.stderr)
+    end)
+    it("exits 2 on a bad engine or retries from the environment", function()
+      local r = swr({"--project", "cn-north-4", "login"}, {SWRAUTH_ENGINE = "rkt"})
+      assert.equal(2, r.status)
+      assert.matches("engine 'rkt' is not one of", r.stderr)
+      r = swr(with(LOCAL, {"--retries", "0", "login"}), CREDS)
+      assert.equal(2, r.status)
+      assert.matches("%-%-retries %(SWRAUTH_RETRIES%) must be an integer >= 1, got '0'", r.stderr)
+      r = swr(with(LOCAL, {"login"}), {SWRAUTH_RETRIES = "many"})
+      assert.equal(2, r.status)
+    end)
+    it("logs out of this registry only", function()
+      local r = swr(with(LOCAL, {"logout"}))
+      assert.equal(0, r.status)
+      assert.same({"docker", "logout", REG}, argv_of(1))
+    end)
+    it("prints a dry run with the key redacted and runs nothing", function()
+      local r = swr(with(LOCAL, {"--dry-run", "login"}), CREDS)
+      assert.equal(0, r.status)
+      assert.equal("docker login -u " .. USER .. " --password-stdin " .. REG .. " < <redacted>\n",
+                   r.stdout)
+      assert.equal(0, calls())
+      no_key(r)
+    end)
+  end)
+
+  describe("tag and push", function()
+    it("tags each target", function()
+      local r = swr(with(LOCAL, {"tag", "app:1", REG .. "/t/app:1", REG .. "/t/app:2"}))
+      assert.equal(0, r.status)
+      assert.same({"docker", "tag", "app:1", REG .. "/t/app:2"}, argv_of(2))
+    end)
+    it("pushes and prints each reference with its digest", function()
+      local r = swr(with(LOCAL, {"push", REG .. "/t/app:1"}), CREDS)
+      assert.equal(0, r.status)
+      assert.equal(REG .. "/t/app:1 " .. DIGEST .. "\n", r.stdout)
+      assert.same({"docker", "push", REG .. "/t/app:1"}, argv_of(1))
+    end)
+    it("retries a transient failure", function()
+      write(dir .. "/calls/plan", "1|503 Service Unavailable\n")
+      local r = swr(with(LOCAL, {"push", REG .. "/t/app:1"}), CREDS)
+      assert.equal(0, r.status)
+      assert.equal(2, calls())
+      assert.matches("attempt 1 of 3 failed", r.stderr)
+    end)
+    it("reports a failure as JSON with --json", function()
+      write(dir .. "/calls/plan", "1|denied\n")
+      local r = swr(with(LOCAL, {"--json", "push", REG .. "/t/app:1"}), CREDS)
+      assert.equal(1, r.status)
+      local rep = json.decode(r.stdout)
+      assert.is_false(rep.ok)
+      assert.equal(1, rep.exit)
+      assert.equal("push: 'docker push " .. REG .. "/t/app:1' failed (exit 1): denied", rep.error)
+    end)
+    it("exits 2 for a push with skopeo", function()
+      local r = swr({"--project", "cn-north-4", "--engine", "skopeo", "push", "x/y:1"}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("skopeo has no local images to push", r.stderr)
+    end)
+  end)
+
+  describe("release", function()
+    it("pushes every semver tag and prints the digests", function()
+      local r = swr(with(LOCAL, {"release", "app:build", "--repository", "team/app",
+                                 "--semver", "1.4.2", "--latest"}), CREDS)
+      assert.equal(0, r.status)
+      local R = REG .. "/team/app:"
+      assert.equal(R .. "1.4.2 " .. DIGEST .. "\n" .. R .. "1.4 " .. DIGEST .. "\n"
+                   .. R .. "1 " .. DIGEST .. "\n" .. R .. "latest " .. DIGEST .. "\n", r.stdout)
+      assert.equal(9, calls())
+      no_key(r)
+    end)
+    it("prints JSON with --json", function()
+      local r = swr(with(LOCAL, {"--json", "-q", "release", "app", "--repository", "team/app",
+                                 "--tag", "a", "--tag", "b"}), CREDS)
+      assert.equal(0, r.status)
+      local rep = json.decode(r.stdout)
+      assert.is_true(rep.ok)
+      assert.equal(2, #rep.pushed)
+      assert.equal(REG .. "/team/app:b", rep.pushed[2].reference)
+      assert.equal(DIGEST, rep.pushed[2].digest)
+      assert.equal("", r.stderr)
+    end)
+    it("copies then tags remotely with skopeo", function()
+      local r = swr({"--project", "cn-north-4", "--registry", REG, "--engine", "skopeo",
+                     "--insecure", "release", "oci:/b/oci:1", "--repository", "team/app",
+                     "--tag", "1", "--tag", "latest"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal(3, calls())
+      assert.equal("oci:/b/oci:1", argv_of(2)[6])
+      assert.equal("docker://" .. REG .. "/team/app:1", argv_of(3)[7])
+      assert.equal("docker://" .. REG .. "/team/app:latest", argv_of(3)[8])
+    end)
+    it("reads a release file run without globals", function()
+      local path = dir .. "/release.lua"
+      write(path, 'return {source = "app:build", repository = "team/app", semver = "2.0.0", '
+            .. 'registry = "' .. REG .. '", engine = "docker", project = "cn-north-4"}\n')
+      local r = swr({"release", path}, CREDS)
+      assert.equal(0, r.status)
+      assert.matches("team/app:2%.0%.0 ", r.stdout)
+      assert.matches("team/app:2%.0 ", r.stdout)
+      write(path, 'return {source = os.getenv("HOME"), repository = "t/a", tags = {"1"}}\n')
+      r = swr({"release", path}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("global 'os'", r.stderr)
+      write(path, 'return {source = "a", repository = "t/a", tags = {"1"}, tagz = 1}\n')
+      r = swr({"release", path}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("release file .*: unknown field 'tagz'", r.stderr)
+    end)
+    it("exits 2 on missing or bad release arguments", function()
+      local r = swr(with(LOCAL, {"release", "app", "--tag", "1"}), CREDS)
+      assert.equal(2, r.status)
+      assert.matches("release: %-%-repository NS/NAME is required", r.stderr)
+      r = swr(with(LOCAL, {"release", "app", "--repository", "t/a"}), CREDS)
+      assert.equal(2, r.status)
+      r = swr(with(LOCAL, {"release", "app", "--repository", "t/a", "--semver", "1.2"}), CREDS)
+      assert.equal(2, r.status)
+      assert.matches("'1%.2' is not a semantic version", r.stderr)
+      r = swr(with(LOCAL, {"release", "app", "--repository", "t/a", "--tag", "a b"}), CREDS)
+      assert.equal(2, r.status)
+      assert.equal(0, calls())
+    end)
+  end)
+
+  describe("parse", function()
+    it("explains an image reference", function()
+      local r = swr {"parse", "image", "nginx"}
+      assert.equal(0, r.status)
+      assert.equal("registry: docker.io\nrepository: library/nginx\nnamespace: library\n"
+                   .. "name: nginx\ntag: latest\nreference: docker.io/library/nginx:latest\n", r.stdout)
+    end)
+    it("explains a login command with the key redacted, from stdin too", function()
+      local cmd = "docker login -u " .. USER .. " -p " .. KEY .. " swr.cn-north-4.myhuaweicloud.com"
+      for _, args in ipairs {{"parse", "login", cmd}, {"parse", "login", "-"}} do
+        local r = swr(args, nil, cmd .. "\n")
+        assert.equal(0, r.status)
+        assert.matches("\nkey: <redacted>\n", r.stdout)
+        assert.matches("^engine: docker\n", r.stdout)
+        assert.matches("\nak: " .. AK .. "\n", r.stdout)
+        no_key(r)
+      end
+    end)
+    it("exits 2 on text it cannot parse", function()
+      local r = swr {"parse", "image", "UPPER:x:y"}
+      assert.equal(2, r.status)
+      assert.matches("^swrauth: parse image: ", r.stderr)
+    end)
+  end)
+
+  describe("login-command", function()
+    it("prints the vendor's command and warns about -p", function()
+      local r = swr({"--project", "cn-north-4", "login-command"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal("docker login -u " .. USER .. " -p " .. KEY .. " swr.cn-north-4.myhuaweicloud.com\n",
+                   r.stdout)
+      assert.matches("swrauth key | docker login %-u " .. USER:gsub("%p", "%%%0") .. " %-%-password%-stdin "
+                     .. "swr%.cn%-north%-4%.myhuaweicloud%.com", r.stderr)
+    end)
+    it("prints only the stdin form with --stdin", function()
+      local r = swr({"--project", "cn-north-4", "--registry", REG, "login-command", "--stdin"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal("docker login -u " .. USER .. " --password-stdin " .. REG .. "\n", r.stdout)
+      r = swr({"--project", "cn-north-4", "--engine", "podman", "login-command", "--stdin"}, CREDS)
+      assert.equal("podman login -u " .. USER .. " --password-stdin swr.cn-north-4.myhuaweicloud.com\n",
+                   r.stdout)
+      no_key(r)
+    end)
+    it("prints ctr's command", function()
+      local r = swr({"--project", "cn-north-4", "login-command", "--ctr", "push", REG .. "/t/a:1"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal("ctr image push --user " .. USER .. ":" .. KEY .. " " .. REG .. "/t/a:1\n", r.stdout)
+      r = swr({"--project", "cn-north-4", "login-command", "--ctr", "run", "x"}, CREDS)
+      assert.equal(2, r.status)
+      r = swr({"--project", "cn-north-4", "login-command", "--stdin", "--ctr", "pull", "x"}, CREDS)
+      assert.equal(2, r.status)
+    end)
+    it("exits 3 without credentials", function()
+      assert.equal(3, swr({"--project", "cn-north-4", "login-command"}).status)
+    end)
+  end)
+end)
+
+describe("swrauth.cli.main in-process", function()
+  local cli = require "swrauth.cli"
+  it("returns the exit code and writes through sys", function()
+    local out, err = {}, {}
+    local code = cli.main({"key"}, {
+      out = function(s) out[#out + 1] = s end,
+      err = function(s) err[#err + 1] = s end,
+      getenv = function(n) return CREDS[n] end,
+    })
+    assert.equal(0, code)
+    assert.equal(KEY .. "\n", table.concat(out))
+    code = cli.main({"--help"}, {out = function(s) out[#out + 1] = s end})
+    assert.equal(0, code)
+  end)
+end)
