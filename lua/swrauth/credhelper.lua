@@ -1,0 +1,523 @@
+--- `docker-credential-swr`: docker's credential-helper protocol for SWR.
+--
+-- Docker, podman, buildah, skopeo and nerdctl run `docker-credential-swr
+-- VERB` with the request on standard input and read the answer on standard
+-- output (docker/docker-credential-helpers):
+--
+-- * `get`: a server URL in; `{"ServerURL":..,"Username":..,"Secret":..}`
+--   out, with `PROJECT@AK` and the login key, for the registries this
+--   helper serves; `credentials not found in native keychain` (exit 1) for
+--   any other registry, or when no credentials are configured;
+-- * `store`: credentials as JSON in; nothing stored, nothing out, exit 0,
+--   so that `docker login` works with this helper as `credsStore`;
+-- * `erase`: a server URL in; nothing to erase, exit 0;
+-- * `list`: `{"HOST":"PROJECT@AK",...}` for the hosts it is configured for;
+-- * `version`: `docker-credential-swr (swrauth) VERSION`.
+--
+-- Errors go to standard output with exit status 1, as the protocol says.
+--
+-- Served registries: `swr.REGION.myhuaweicloud.com` (the project defaults
+-- to REGION, or is `SWRAUTH_PROJECT` when that project is in REGION), the
+-- host in `SWRAUTH_REGISTRY` (with `SWRAUTH_PROJECT`), and the hosts in the
+-- config file's `registries` (host -> project). The config file is
+-- `$SWRAUTH_HELPER_CONFIG`, else `$XDG_CONFIG_HOME/swrauth/config.json`,
+-- else `~/.config/swrauth/config.json`; it is refused when group or others
+-- may read or write it.
+--
+-- Credentials: the environment as for the pipeline (`HUAWEICLOUD_SDK_AK` +
+-- `HUAWEICLOUD_SDK_SK`, `SWRAUTH_AK` + `SWRAUTH_LOGIN_KEY`,
+-- `SWRAUTH_CREDENTIALS_FILE`); when none of those is set, the config
+-- file's `ak` + `login_key` (or `ak` + `sk`), or its `credentials_file`.
+--
+-- `get` stays small: it decides whether a host is served before loading
+-- the C module (OpenSSL) or any credentials code.
+--
+-- @module swrauth.credhelper
+local M = {}
+
+local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
+local find, sub, format, lower = string.find, string.sub, string.format, string.lower
+local concat = table.concat
+
+M.NAME = "docker-credential-swr"
+--- The protocol's not-found message: docker treats it as "no credentials".
+M.NOT_FOUND = "credentials not found in native keychain"
+M.MISSING_URL = "no credentials server URL"
+M.MISSING_USER = "no credentials username"
+M.USAGE = "Usage: " .. M.NAME .. " <store|get|erase|list|version>"
+
+--- Environment variables read by the helper itself.
+M.ENV = {
+  config = "SWRAUTH_HELPER_CONFIG",
+  log = "SWRAUTH_HELPER_LOG",
+  registry = "SWRAUTH_REGISTRY",
+  project = "SWRAUTH_PROJECT",
+}
+
+local CONFIG_FIELDS = {
+  registries = "table", ak = "string", login_key = "string", sk = "string",
+  credentials_file = "string", log = "string",
+}
+
+local function nonempty(v)
+  if v == "" then return nil end
+  return v
+end
+
+-- An error the protocol reports on stdout; `plain` messages are the
+-- protocol's own and get no prefix.
+local function perr(msg, plain)
+  return {msg = plain and msg or (M.NAME .. ": " .. msg)}
+end
+
+---------------------------------------------------------------- input
+
+-- Standard input as the reference helpers read it: lines (LF, a CR before
+-- it dropped) joined without separators; a line over 64 KiB is an error.
+local function scan(text)
+  local parts, i, n = {}, 1, #text
+  while i <= n do
+    local j = find(text, "\n", i, true)
+    local line = sub(text, i, (j or n + 1) - 1)
+    if sub(line, -1) == "\r" then line = sub(line, 1, -2) end
+    if #line > 65536 then return nil, "bufio.Scanner: token too long" end
+    parts[#parts + 1] = line
+    i = (j or n) + 1
+  end
+  return concat(parts)
+end
+
+local function trim(s)
+  return (s:gsub("^[ \t\n\v\f\r]+", ""):gsub("[ \t\n\v\f\r]+$", ""))
+end
+
+--- The registry host of a server URL as clients pass it: the scheme, any
+-- path and a default port (`:443`) dropped, lowercased.
+-- @tparam string url
+-- @treturn string
+function M.host(url)
+  local h = url:gsub("^[%a][%w+.-]*://", "")
+  h = h:match("^([^/]*)") or h
+  h = lower(h)
+  h = h:gsub(":443$", "")
+  return h
+end
+
+--- The region of an SWR registry host (`swr.REGION.myhuaweicloud.com`),
+-- or nil.
+function M.swr_region(host)
+  local r = host:match("^swr%.([a-z][a-z0-9-]*[a-z0-9])%.myhuaweicloud%.com$")
+  return r
+end
+
+local function project_region(project)
+  return project:match("^([^_]+)")
+end
+
+---------------------------------------------------------------- config
+
+--- The helper's config file path.
+-- @tparam function getenv
+-- @treturn string|nil
+function M.config_path(getenv)
+  local p = nonempty(getenv(M.ENV.config))
+  if p then return p end
+  local base = nonempty(getenv("XDG_CONFIG_HOME"))
+  if not base then
+    local home = nonempty(getenv("HOME"))
+    if not home then return nil end
+    base = home .. "/.config"
+  end
+  return base .. "/swrauth/config.json"
+end
+
+-- Mode bits of a file; lfs when there, luv otherwise.
+local function file_mode(path)
+  local ok, lfs = pcall(require, "lfs")
+  if ok then
+    local perm = lfs.attributes(path, "permissions")
+    if not perm then return nil end
+    local m = 0
+    for k = 1, 9 do
+      m = m * 2 + (sub(perm, k, k) ~= "-" and 1 or 0)
+    end
+    return m
+  end
+  local uv = require "luv"
+  local st = uv.fs_stat(path)
+  return st and st.mode % 512
+end
+
+--- Reads the config file.
+-- @tparam function getenv
+-- @treturn table the config (`{}` when there is no file), with `path`
+-- @treturn[2] nil
+-- @treturn[2] string what is wrong
+function M.load_config(getenv)
+  local path = M.config_path(getenv)
+  if not path then return {registries = {}} end
+  local f, oerr, code = io.open(path, "rb")
+  if not f then
+    if code == 2 and not nonempty(getenv(M.ENV.config)) then return {registries = {}} end
+    return nil, "cannot read config file " .. tostring(oerr)
+  end
+  local mode = file_mode(path)
+  if mode and mode % 64 & tonumber("66", 8) ~= 0 then
+    f:close()
+    return nil, format("config file %s has mode %04o: other users may read or change it; "
+      .. "it is not used until it is private (chmod 600 %s)", path, mode, path)
+  end
+  local text, rerr = f:read("a")
+  f:close()
+  if not text then return nil, "cannot read config file " .. path .. ": " .. tostring(rerr) end
+  local json = require "swrauth.json"
+  local cfg, msg, line, col = json.parse(text)
+  if cfg == nil then
+    return nil, format("config file %s: line %d, column %d: %s", path, line, col, msg)
+  end
+  if type(cfg) ~= "table" or json.is_array(cfg) or cfg == json.null then
+    return nil, "config file " .. path .. ": not a JSON object"
+  end
+  for k, v in pairs(cfg) do
+    local want = CONFIG_FIELDS[k]
+    if not want then
+      return nil, "config file " .. path .. ": unknown field '" .. tostring(k) .. "'"
+    end
+    if type(v) ~= want or (want == "table" and (json.is_array(v) or v == json.null)) then
+      return nil, "config file " .. path .. ": field '" .. k .. "' must be "
+        .. (want == "table" and "an object" or "a string")
+    end
+  end
+  local regs = {}
+  for host, project in pairs(cfg.registries or {}) do
+    if type(project) ~= "string" then
+      return nil, "config file " .. path .. ": registries['" .. host .. "'] must be a string "
+        .. "(a project, or \"\" for the default)"
+    end
+    regs[M.host(host)] = project
+  end
+  cfg.registries = regs
+  cfg.path = path
+  return cfg
+end
+
+---------------------------------------------------------------- serving
+
+--- Whether the helper serves a host, and for which project.
+-- @tparam string host as returned by `host`
+-- @tparam table cfg from `load_config`
+-- @tparam function getenv
+-- @treturn string|nil the project, or nil when the host is not served
+-- @treturn[2] false
+-- @treturn[2] string why a served host has no usable project
+function M.project_for(host, cfg, getenv)
+  local env_project = nonempty(getenv(M.ENV.project))
+  local region = M.swr_region(host)
+  local mapped = cfg.registries and cfg.registries[host]
+  if mapped and mapped ~= "" then return mapped end
+  if mapped == "" then
+    if region then return region end
+    if env_project then return env_project end
+    return false, "config file " .. tostring(cfg.path) .. " lists " .. host
+      .. " without a project, and " .. M.ENV.project .. " is not set"
+  end
+  local env_registry = nonempty(getenv(M.ENV.registry))
+  if env_registry and M.host(env_registry) == host then
+    if env_project then return env_project end
+    if region then return region end
+    return false, M.ENV.registry .. " is " .. host .. " but " .. M.ENV.project .. " is not set"
+  end
+  if region then
+    if env_project and project_region(env_project) == region then return env_project end
+    return region
+  end
+  return nil
+end
+
+---------------------------------------------------------------- credentials
+
+local function log_writer(cfg, getenv)
+  local path = nonempty(getenv(M.ENV.log)) or nonempty(cfg and cfg.log)
+  if not path then return function() end end
+  return function(line)
+    local f = io.open(path, "r")
+    if f then
+      f:close()
+    else
+      local uv = require "luv"
+      local fd = uv.fs_open(path, "a", tonumber("600", 8))
+      if fd then uv.fs_close(fd) end
+    end
+    f = io.open(path, "a")
+    if not f then return end
+    f:write(os.date("!%Y-%m-%dT%H:%M:%SZ"), " ", line, "\n")
+    f:close()
+  end
+end
+
+--- Finds the credentials for the helper.
+-- @treturn table|nil `{ak=, key=, source=}`, or nil when none is configured
+-- @treturn[2] string what is wrong, when a source is set but malformed
+function M.credentials(cfg, getenv, log)
+  local credentials = require "swrauth.credentials"
+  local E = credentials.ENV
+  local env_set = false
+  for _, name in ipairs{E.sdk_ak, E.sdk_sk, E.ak, E.key, E.file} do
+    if nonempty(getenv(name)) then env_set = true end
+  end
+  local warn = function(msg) log(msg) end
+  if env_set then
+    return credentials.resolve{
+      getenv = getenv, warn = warn,
+      file = not nonempty(getenv(E.file)) and cfg.credentials_file or nil,
+    }
+  end
+  local none = function() return nil end
+  if cfg.ak then
+    if (cfg.login_key == nil) == (cfg.sk == nil) then
+      return nil, "config file " .. cfg.path .. ": give 'ak' with exactly one of 'login_key' and 'sk'"
+    end
+    local cred, err = credentials.resolve{
+      explicit = {ak = cfg.ak, key = cfg.login_key, sk = cfg.sk}, getenv = none,
+    }
+    if not cred then
+      return nil, "config file " .. cfg.path .. ": " .. tostring(err):gsub("^credentials table: ", "")
+    end
+    cred.source = "config file " .. cfg.path
+    return cred
+  elseif cfg.login_key or cfg.sk then
+    return nil, "config file " .. cfg.path .. ": 'login_key' and 'sk' need 'ak'"
+  end
+  if cfg.credentials_file then
+    return credentials.resolve{file = cfg.credentials_file, getenv = none, warn = warn}
+  end
+  return nil, nil
+end
+
+local function short_user(user)
+  local p, ak = user:match("^(.*@)(.*)$")
+  if not p then return user end
+  return p .. sub(ak, 1, 4) .. "…"
+end
+
+---------------------------------------------------------------- verbs
+
+local function read_url(input)
+  local text, err = scan(input)
+  if not text then return nil, perr(err, true) end
+  local url = trim(text)
+  if url == "" then return nil, perr(M.MISSING_URL, true) end
+  return url
+end
+
+local function get(sys, log_of)
+  local url, uerr = read_url(sys.stdin())
+  if not url then return nil, uerr end
+  local host = M.host(url)
+  local cfg, cerr = M.load_config(sys.getenv)
+  local log = log_of(cfg)
+  if not cfg then
+    log("get " .. host .. ": error: " .. cerr)
+    return nil, perr(cerr)
+  end
+  local project, perr_msg = M.project_for(host, cfg, sys.getenv)
+  if project == nil then
+    log("get " .. host .. ": not served")
+    return nil, perr(M.NOT_FOUND, true)
+  elseif project == false then
+    log("get " .. host .. ": error: " .. perr_msg)
+    return nil, perr(perr_msg)
+  end
+  local cred, err = M.credentials(cfg, sys.getenv, log)
+  if not cred then
+    if err then
+      log("get " .. host .. ": error: " .. err)
+      return nil, perr(err)
+    end
+    log("get " .. host .. ": served (project " .. project .. ") but no credentials are configured")
+    sys.err(M.NAME .. ": " .. host .. ": no credentials: set HUAWEICLOUD_SDK_AK and "
+      .. "HUAWEICLOUD_SDK_SK, or SWRAUTH_AK and SWRAUTH_LOGIN_KEY, or a credentials file\n")
+    return nil, perr(M.NOT_FOUND, true)
+  end
+  local swrauth = require "swrauth"
+  local ok, user = pcall(swrauth.format, "user", {project = project, ak = cred.ak})
+  if not ok then
+    local why = tostring(user):match("%((.*)%)$") or tostring(user)
+    log("get " .. host .. ": error: project '" .. project .. "': " .. why)
+    return nil, perr("project '" .. project .. "' for " .. host .. ": " .. why)
+  end
+  local json = require "swrauth.json"
+  log("get " .. host .. ": " .. short_user(user) .. " from " .. tostring(cred.source))
+  sys.out('{"ServerURL":' .. json.go_string(url) .. ',"Username":' .. json.go_string(user)
+    .. ',"Secret":' .. json.go_string(cred.key) .. "}\n")
+  return true
+end
+
+-- Go's name for a JSON value's type in "cannot unmarshal" messages.
+local function go_kind(json, v)
+  local t = type(v)
+  if t == "string" then return "string" end
+  if t == "boolean" then return "bool" end
+  if t == "number" or json.number_text(v) then return "number" end
+  if json.is_array(v) then return "array" end
+  return "object"
+end
+
+local CRED_FIELDS = {"ServerURL", "Username", "Secret"}
+
+local function store(sys, log_of)
+  local text, serr = scan(sys.stdin())
+  if not text then return nil, perr(serr, true) end
+  local log = log_of(nil)
+  if trim(text) == "" then return nil, perr("EOF", true) end
+  local json = require "swrauth.json"
+  local v, msg = json.parse(text, {trailing = true})
+  if v == nil then
+    if msg == "unexpected end of JSON input" then msg = "unexpected EOF" end
+    return nil, perr(msg, true)
+  end
+  local c = {}
+  if v ~= json.null then
+    if go_kind(json, v) ~= "object" then
+      return nil, perr("json: cannot unmarshal " .. go_kind(json, v)
+        .. " into Go value of type credentials.Credentials", true)
+    end
+    for _, field in ipairs(CRED_FIELDS) do
+      local val = v[field]
+      if val == nil then
+        for k, x in pairs(v) do
+          if lower(k) == lower(field) then val = x end
+        end
+      end
+      if val ~= nil and val ~= json.null then
+        if type(val) ~= "string" then
+          return nil, perr("json: cannot unmarshal " .. go_kind(json, val)
+            .. " into Go struct field Credentials." .. field .. " of type string", true)
+        end
+        c[field] = val
+      end
+    end
+  end
+  if not c.ServerURL or c.ServerURL == "" then return nil, perr(M.MISSING_URL, true) end
+  if not c.Username or c.Username == "" then return nil, perr(M.MISSING_USER, true) end
+  log("store " .. M.host(c.ServerURL) .. ": nothing stored (this helper derives credentials)")
+  return true
+end
+
+local function erase(sys, log_of)
+  local url, uerr = read_url(sys.stdin())
+  if not url then return nil, uerr end
+  log_of(nil)("erase " .. M.host(url) .. ": nothing to erase")
+  return true
+end
+
+local function list(sys, log_of)
+  local cfg, cerr = M.load_config(sys.getenv)
+  local log = log_of(cfg)
+  if not cfg then
+    log("list: error: " .. cerr)
+    return nil, perr(cerr)
+  end
+  local hosts = {}
+  for host in pairs(cfg.registries) do hosts[host] = true end
+  local env_registry = nonempty(sys.getenv(M.ENV.registry))
+  if env_registry then hosts[M.host(env_registry)] = true end
+  local env_project = nonempty(sys.getenv(M.ENV.project))
+  if env_project then
+    hosts["swr." .. project_region(env_project) .. ".myhuaweicloud.com"] = true
+  end
+  local json = require "swrauth.json"
+  local users = {}
+  if next(hosts) then
+    local cred, err = M.credentials(cfg, sys.getenv, log)
+    if not cred and err then
+      log("list: error: " .. err)
+      return nil, perr(err)
+    end
+    if cred then
+      local swrauth = require "swrauth"
+      for host in pairs(hosts) do
+        local project = M.project_for(host, cfg, sys.getenv)
+        if project then
+          local ok, user = pcall(swrauth.format, "user", {project = project, ak = cred.ak})
+          if ok then users[host] = user end
+        end
+      end
+    end
+  end
+  local count = 0
+  for _ in pairs(users) do count = count + 1 end
+  log("list: " .. count .. " hosts")
+  sys.out(json.go_encode(users) .. "\n")
+  return true
+end
+
+local function version(sys)
+  local swrauth = require "swrauth"
+  sys.out(M.NAME .. " (swrauth) " .. tostring(swrauth._VERSION) .. "\n")
+  return true
+end
+
+local HELP = M.USAGE .. [[
+
+
+A docker credential helper for Huawei Cloud SWR: docker, podman, buildah,
+skopeo and nerdctl run it to get the login for a registry. It answers
+swr.REGION.myhuaweicloud.com, SWRAUTH_REGISTRY and the hosts in its config
+file with PROJECT@AK and the login key derived from the credentials in the
+environment (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK, SWRAUTH_AK/
+SWRAUTH_LOGIN_KEY, SWRAUTH_CREDENTIALS_FILE) or in the config file
+($XDG_CONFIG_HOME/swrauth/config.json, mode 0600). It stores nothing.
+See docs/CREDENTIAL-HELPER.md.
+]]
+
+local VERBS = {get = get, store = store, erase = erase, list = list, version = version}
+
+--- Runs the helper.
+-- @tparam table args the arguments (as `arg`)
+-- @tparam[opt] table sys `out`, `err` (functions taking a string), `getenv`,
+--   `stdin` (a function returning all of standard input)
+-- @treturn integer the exit status
+function M.main(args, sys)
+  sys = sys or {}
+  sys = {
+    out = sys.out or function(s) io.stdout:write(s) end,
+    err = sys.err or function(s) io.stderr:write(s) end,
+    getenv = sys.getenv or os.getenv,
+    stdin = sys.stdin or function() return io.read("a") or "" end,
+  }
+  args = args or {}
+  local n = #args
+  local verb = args[1]
+  if n == 1 and (verb == "--help" or verb == "-h") then
+    sys.out(HELP)
+    return 0
+  end
+  if n == 1 and (verb == "--version" or verb == "-v") then verb = "version" end
+  local fn = VERBS[verb]
+  local err
+  if n ~= 1 then
+    err = perr(M.USAGE, true)
+  elseif not fn then
+    err = perr("Unknown credential action `" .. tostring(verb) .. "`", true)
+  else
+    local logger
+    local function log_of(cfg)
+      if not logger then logger = log_writer(cfg, sys.getenv) end
+      return logger
+    end
+    local ok, res, e = pcall(fn, sys, log_of)
+    if not ok then
+      err = perr("internal error: " .. tostring(res))
+    elseif not res then
+      err = e
+    end
+  end
+  if err then
+    sys.out(err.msg .. "\n")
+    return 1
+  end
+  return 0
+end
+
+return M
