@@ -5,10 +5,14 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libssl-dev lua5.4 liblua5.4-dev"
-LUA_PKGS="lua-cjson lua-argparse lua-posix"
+LUA_PKGS="lua-cjson lua-argparse lua-luv lua-filesystem"
 TEST_PKGS="lua-busted lua-check luarocks valgrind openssl"
-# Registry and engines for the end-to-end tests and the demo.
-E2E_PKGS="docker-registry apache2-utils curl skopeo"
+# Registry and engines for the end-to-end tests (docker.io: dockerd 20.10
+# and the docker CLI; containerd: containerd and ctr; runc for both; podman
+# and buildah as root need no uidmap but it is their usual companion).
+E2E_PKGS="docker-registry apache2-utils curl openssl skopeo docker.io containerd runc podman buildah uidmap"
+# The demo: a registry and a daemonless engine.
+DEMO_PKGS="docker-registry apache2-utils curl openssl skopeo"
 BENCH_PKGS="valgrind lua-luaossl amazon-ecr-credential-helper hyperfine"
 FUZZ_PKGS="clang libclang-rt-14-dev"
 
@@ -18,12 +22,18 @@ for target in "$@"; do
     build) ;;
     lua) want="$want $LUA_PKGS" ;;
     test) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS" ;;
-    demo) want="$want $LUA_PKGS $E2E_PKGS" ;;
+    demo) want="$want $LUA_PKGS $DEMO_PKGS" ;;
     bench) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS $BENCH_PKGS" ;;
     fuzz) want="$want $FUZZ_PKGS" ;;
     *) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
   esac
 done
+
+# Commands that may come from elsewhere than Debian (a vendor's kubectl):
+# their package is wanted only when the command is missing.
+case " $* " in
+  *" test "*|*" bench "*) command -v kubectl >/dev/null 2>&1 || want="$want kubernetes-client" ;;
+esac
 
 missing=
 for p in $want; do
