@@ -46,13 +46,10 @@ say "  image     oci:$T/image:1.0  (one layer, built with tar + gzip + sha256sum
 say "            manifest $OCI_DIGEST"
 say ""
 
-# The image is an OCI layout on disk, which only skopeo pushes as it is. The
-# CLI's default engine is docker when a daemon answers, else the first of
-# podman, buildah, skopeo, nerdctl, ctr on PATH: podman or buildah where
-# they are installed, which push only images in their own storage. Hence
-# --engine skopeo.
+# The image is an OCI layout on disk; the default engine (auto) takes skopeo
+# for such an image, the one engine that pushes it as it is.
 set -- --project "$E2E_PROJECT" --registry "$REG_HOST" --cert-dir "$REG_CERT_DIR" \
-  --engine skopeo release "oci:$T/image:1.0" --repository "$E2E_REPO" --semver 1.4.2
+  release "oci:$T/image:1.0" --repository "$E2E_REPO" --semver 1.4.2
 say "\$ HUAWEICLOUD_SDK_AK=$E2E_AK HUAWEICLOUD_SDK_SK=<hidden> \\"
 say "  bin/swrauth $*"
 start=$(date +%s.%N)

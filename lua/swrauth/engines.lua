@@ -296,6 +296,25 @@ function M.get(name)
   return nil
 end
 
+-- Transports of containers' image names that name an image outside any
+-- engine's storage (docker:// is a registry, the rest are files).
+local TRANSPORTS = {
+  ["oci"] = true, ["oci-archive"] = true, ["dir"] = true,
+  ["docker-archive"] = true, ["docker"] = true,
+}
+
+--- Whether an image name starts with a containers transport that only
+-- skopeo reads as it is (`oci:DIR[:TAG]`, `oci-archive:FILE`, `dir:DIR`,
+-- `docker-archive:FILE`, `docker://REF`).
+-- @tparam string source
+-- @treturn boolean
+function M.transport(source)
+  local t, rest = source:match("^([%a-]+):(.*)$")
+  if not t or not TRANSPORTS[t] or rest:match("^%d+/") then return false end -- HOST:PORT/
+  if t == "docker" then return rest:sub(1, 2) == "//" end
+  return rest ~= ""
+end
+
 --- Picks an engine for `auto`: the first of docker (when its daemon
 -- answers), podman, buildah, skopeo, nerdctl and ctr found on PATH.
 -- @tparam function which `which(binary)` -> path or nil

@@ -250,7 +250,12 @@ function P:engine()
   local path = self:_path()
   local function which(bin) return proc.which(bin, path) end
   local e
-  if name == "auto" then
+  if name == "auto" and self.source_hint and engines.transport(self.source_hint)
+      and which(engines.skopeo.binary) then
+    -- An image outside any engine's storage (oci:DIR, docker-archive:FILE,
+    -- docker://REF): only skopeo pushes it as it is.
+    e = engines.skopeo
+  elseif name == "auto" then
     local err
     e, err = engines.detect(which, function(command)
       local res = proc.run{argv = command.argv, env = self.o.env, timeout = 10}
@@ -657,6 +662,7 @@ function P:release(spec)
     end
   end
 
+  if not self.eng then self.source_hint = spec.source end
   local ok, err, kind = self:login()
   if not ok then return nil, err, kind end
   local e = self.eng

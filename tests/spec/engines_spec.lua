@@ -177,6 +177,16 @@ describe("engines", function()
       assert.equal("nerdctl", engines.detect(on_path {nerdctl = true, ctr = true}).name)
       assert.equal("ctr", engines.detect(on_path {ctr = true}).name)
     end)
+    it("knows the transports only skopeo pushes as they are", function()
+      for _, yes in ipairs {"oci:/srv/oci:1.0", "oci:dir", "oci-archive:/a.tar", "dir:/srv/img",
+                            "docker-archive:/a.tar:app:1", "docker://127.0.0.1:5000/a:1"} do
+        assert.is_true(engines.transport(yes), yes)
+      end
+      for _, no in ipairs {"app:1.0", "localhost:5000/app:1", "oci:5000/app", "docker:5000/a",
+                           "docker:latest", "oci:", "team/app", "quay.io/x/y:z"} do
+        assert.is_false(engines.transport(no), no)
+      end
+    end)
     it("explains when none is found", function()
       local e, err = engines.detect(on_path {docker = true}, function() return false end)
       assert.is_nil(e)
