@@ -271,6 +271,16 @@ function M.read(path)
   f:close()
   if not text then return nil, "cannot read " .. path .. ": " .. tostring(rerr) end
   if not find(text, "[^ \t\r\n]") then return {auths = {}}, true end
+  -- Go (and so docker) would read invalid UTF-8 as U+FFFD and write that
+  -- back: an entry would silently change. Such a file is not written.
+  local valid, bad_at = utf8.len(text)
+  if not valid then
+    local before = sub(text, 1, bad_at - 1)
+    local _, nl = before:gsub("\n", "")
+    local col = bad_at - (before:match(".*\n()") or 1) + 1
+    return nil, format("%s: line %d, column %d: invalid UTF-8 (the file is left as it is)",
+      path, nl + 1, col)
+  end
   local doc, msg, line, col = json.parse(text, {raw_numbers = true})
   if doc == nil then
     return nil, format("%s: line %d, column %d: %s (the file is left as it is)", path, line, col, msg)
@@ -375,6 +385,25 @@ end
 local function unlock(fh)
   lfs.unlock(fh)
   fh:close()
+end
+
+--- Takes the lock the writers take on an auth file (`FILE.lock` beside
+-- the file a symlink points at; a missing directory is created with mode
+-- 0700), for a program that rewrites the file itself, such as an engine's
+-- `login`.
+-- @tparam string path the auth file
+-- @tparam[opt] number timeout seconds to wait (default `LOCK_TIMEOUT`)
+-- @treturn function|nil releases the lock
+-- @treturn[2] string why it could not be taken
+function M.lock(path, timeout)
+  argcheck(type(path) == "string" and path ~= "", 1, "lock", "non-empty string expected")
+  local target, lerr = resolve_link(path)
+  if not target then return nil, lerr end
+  local ok, derr = mkdir_p(dirname(target))
+  if not ok then return nil, "cannot lock " .. path .. ": " .. derr end
+  local fh, kerr = lock(target, timeout)
+  if not fh then return nil, kerr end
+  return function() unlock(fh) end
 end
 
 --- Changes an auth file under its lock: reads it, calls `change(doc)`,

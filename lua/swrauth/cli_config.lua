@@ -112,6 +112,16 @@ local function inner(e)
   return e:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or e
 end
 
+--- What is wrong with a registry address (HOST[:PORT], as the pipeline
+-- takes it: no scheme, path, whitespace, control character or shell
+-- syntax), or nil.
+function M.bad_registry(registry)
+  local ok, e = pcall(require("swrauth").format, "docker-stdin",
+                      {project = "cn-north-4", ak = "AK", registry = registry})
+  if ok then return nil end
+  return (inner(e):gsub("^field 'registry' ", "it "))
+end
+
 -- The project and registry from flags, then the environment.
 local function target(a, sys, need_project)
   local project = a.project or nonempty(sys.getenv("SWRAUTH_PROJECT"))
@@ -125,9 +135,8 @@ local function target(a, sys, need_project)
     if not ok then return nil, "--project: " .. inner(e) end
   end
   if registry then
-    if registry:find("[%s%c]") or registry:find("://", 1, true) or registry:find("/", 1, true) then
-      return nil, "--registry must be HOST[:PORT], got '" .. registry .. "'"
-    end
+    local bad = M.bad_registry(registry)
+    if bad then return nil, "--registry must be HOST[:PORT]: " .. bad end
   elseif project then
     local ok, r = pcall(swrauth.format, "registry", {project = project})
     if not ok then return nil, "--project: " .. inner(r) end
@@ -194,8 +203,9 @@ local function configure_docker(a, sys)
     regs[1] = t.registry
   end
   for _, r in ipairs(regs) do
-    if r == "" or r:find("[%s%c]") or r:find("://", 1, true) or r:find("/", 1, true) then
-      return usage_error(sys, "configure-docker: registry must be HOST[:PORT], got '" .. r .. "'")
+    local bad = M.bad_registry(r)
+    if bad then
+      return usage_error(sys, "configure-docker: registry must be HOST[:PORT]: " .. bad)
     end
   end
   local helper = a.helper or M.HELPER

@@ -25,7 +25,7 @@ local HELP = "\0swrauth-help\0"
 
 local GLOBAL_EPILOG = "Global options (--project, --registry, --engine, "
   .. "--credentials-file, --insecure, --cert-dir, --dry-run, --json, --retries, "
-  .. "--quiet) go before or after the command: see 'swrauth --help'.\n"
+  .. "--backoff, --timeout, --quiet) go before or after the command: see 'swrauth --help'.\n"
   .. "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 credentials "
   .. "missing or malformed, 4 engine not found."
 
@@ -70,6 +70,11 @@ local function build_parser(state)
   parser:flag("--json", "Machine-readable summary on stdout.")
   parser:option("--retries", "Attempts for each network step on transient "
     .. "failure (env SWRAUTH_RETRIES; default 3).")
+  parser:option("--backoff", "Seconds to wait before the second attempt; doubles "
+    .. "after each, at most 30 (env SWRAUTH_BACKOFF; default 1).")
+  parser:option("--timeout", "Seconds an engine command may run before it is "
+    .. "stopped and counted as a transient failure (env SWRAUTH_TIMEOUT; default: "
+    .. "none).")
   parser:flag("-q --quiet", "No step lines.")
 
   local function command(name, desc)
@@ -129,6 +134,7 @@ local FILE_FIELDS = {
   source = "string", repository = "string", tags = "table", semver = "string",
   latest = "boolean", project = "string", region = "string", registry = "string",
   engine = "string", insecure = "boolean", cert_dir = "string", retries = "number",
+  backoff = "number", timeout = "number",
 }
 
 -- Loads a release file: a Lua chunk run with an empty environment.
@@ -193,11 +199,24 @@ local function pipeline_options(a, sys, file)
   local r = a.retries or file.retries or env("SWRAUTH_RETRIES")
   if r ~= nil and r ~= "" then
     local n = tonumber(r)
-    if not n or n < 1 or n ~= math.floor(n) then
+    if not n or n < 1 or math.tointeger(n) == nil then
       return nil, "--retries (SWRAUTH_RETRIES) must be an integer >= 1, got '"
         .. tostring(r) .. "'"
     end
     o.retries = math.floor(n)
+  end
+  for _, t in ipairs {{"backoff", "SWRAUTH_BACKOFF"}, {"timeout", "SWRAUTH_TIMEOUT"}} do
+    local name, var = t[1], t[2]
+    local v = a[name] or file[name] or env(var)
+    if v ~= nil and v ~= "" then
+      local n = tonumber(v)
+      if not n or n < 0 or n ~= n or n == math.huge then
+        return nil, "--" .. name .. " (" .. var .. ") must be a number of seconds >= 0, "
+          .. "got '" .. tostring(v) .. "'"
+      end
+      -- A timeout of 0 means none.
+      if name == "backoff" or n > 0 then o[name] = n end
+    end
   end
   if not o.project and not o.region then
     return nil, "--project (or SWRAUTH_PROJECT) is required, e.g. --project cn-north-4"
@@ -216,6 +235,8 @@ end
 local function failed(sys, p, a, err, kind)
   local code = EXIT[kind or "runtime"] or EXIT.runtime
   sys.err("swrauth: " .. err .. "\n")
+  -- What was pushed (stdout) and what was not (stderr).
+  if p and not a.json then p:summary() end
   if a.json then
     local json = require "swrauth.json"
     local rep = p and p:report() or {}
@@ -302,7 +323,17 @@ local function cmd_logout(a, sys)
   end)
 end
 
+-- A usage error for an empty image argument (the pipeline raises on one).
+local function empty_image(sys, cmd, list)
+  for _, v in ipairs(list) do
+    if v == "" then return usage_error(sys, cmd .. ": an image name is empty") end
+  end
+  return nil
+end
+
 local function cmd_tag(a, sys)
+  local bad = empty_image(sys, "tag", {a.source, table.unpack(a.target)})
+  if bad then return bad end
   return run_steps(a, sys, nil, function(p)
     for _, t in ipairs(a.target) do
       local ok, err, kind = p:tag(a.source, t)
@@ -314,7 +345,10 @@ local function cmd_tag(a, sys)
 end
 
 local function cmd_push(a, sys)
+  local bad = empty_image(sys, "push", a.image)
+  if bad then return bad end
   return run_steps(a, sys, nil, function(p)
+    p:plan(a.image)
     for _, ref in ipairs(a.image) do
       local r, err, kind = p:push(ref)
       if not r then return nil, err, kind end
@@ -342,6 +376,7 @@ local function cmd_release(a, sys)
     end
   end
   file = file or {}
+  if source == "" then return usage_error(sys, "release: the source image name is empty") end
   local repository = a.repository or file.repository
   local semver = a.semver or file.semver
   local latest = a.latest or file.latest

@@ -71,6 +71,10 @@ local function check_ak(ak)
     return "the AK has a forbidden character at byte " .. bad
       .. " (whitespace, control characters, '@' and ':' are not allowed)"
   end
+  -- As swrauth.format checks it (a pre-derived key skips swrauth.derive).
+  bad = ak:find("[\128-\255]")
+  if bad then return "the AK has a non-ASCII byte at byte " .. bad .. " (an AK is ASCII)" end
+  if #ak > 1024 then return "the AK is too long (" .. #ak .. " bytes, at most 1024)" end
   return nil
 end
 

@@ -250,6 +250,9 @@ local function log_writer(cfg, getenv)
     end
     f = io.open(path, "a")
     if not f then return end
+    -- One request, one line: control bytes from a request (a server URL
+    -- holding CR or LF) are written as \ddd and cannot forge log lines.
+    line = line:gsub("[%c\127]", function(c) return ("\\%03d"):format(c:byte()) end)
     f:write(os.date("!%Y-%m-%dT%H:%M:%SZ"), " ", line, "\n")
     f:close()
   end

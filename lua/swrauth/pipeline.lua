@@ -67,15 +67,29 @@ M.SECRET_VARIABLES = {"HUAWEICLOUD_SDK_SK", "SWRAUTH_LOGIN_KEY"}
 --- Patterns (on lowercased output) of failures worth another attempt.
 M.TRANSIENT = {
   "internal server error", "bad gateway", "service unavailable",
-  "gateway time%-?out", "too many requests", "timeout", "timed out",
+  "gateway time%-?out", "too many requests", "toomanyrequests", "timeout", "timed out",
   "connection refused", "connection reset", "broken pipe", "unexpected eof",
   "no route to host", "temporary failure", "network is unreachable",
   "status%W*5%d%d", "status code 5%d%d", "http/%d[%.%d]* 5%d%d",
+  -- A connection closed without an answer: Go says `Get "URL": EOF`.
+  ": eof%f[%W]",
 }
 
---- True when a failed command's output suggests a transient failure.
+--- Patterns (on lowercased output) of failures never worth another
+-- attempt, even when the output also matches `TRANSIENT`.
+M.PERMANENT = {
+  "unauthori[sz]ed", "authentication required", "invalid username/password",
+  "incorrect username or password", "denied", "manifest unknown", "name unknown",
+  "blob unknown", "status%W*40[13]%f[%D]", "http/%d[%.%d]* 40[13]%f[%D]",
+}
+
+--- True when a failed command's output suggests a transient failure:
+-- it matches `TRANSIENT` and not `PERMANENT`.
 function M.is_transient(text)
   text = tostring(text or ""):lower()
+  for _, pat in ipairs(M.PERMANENT) do
+    if text:find(pat) then return false end
+  end
   for _, pat in ipairs(M.TRANSIENT) do
     if text:find(pat) then return true end
   end
@@ -123,13 +137,18 @@ local function check_options(opts)
              .. type(v), 3)
     end
   end
-  if opts.retries and (opts.retries < 1 or opts.retries ~= floor(opts.retries)) then
+  -- math.tointeger also refuses inf and NaN (retries = math.huge never ends).
+  if opts.retries and (opts.retries < 1 or math.tointeger(opts.retries) == nil) then
     misuse("pipeline.new: option 'retries' must be an integer >= 1", 3)
   end
   for _, k in ipairs {"backoff", "backoff_max", "timeout"} do
-    if opts[k] and opts[k] < 0 then
+    local v = opts[k]
+    if v and (v < 0 or v ~= v) then
       misuse("pipeline.new: option '" .. k .. "' must be >= 0", 3)
     end
+  end
+  if opts.timeout == math.huge then
+    misuse("pipeline.new: option 'timeout' must be a finite number (omit it for none)", 3)
   end
   if opts.engine and opts.engine ~= "auto" and not engines.get(opts.engine) then
     misuse("pipeline.new: option 'engine' must be one of docker, podman, buildah, "
@@ -165,8 +184,9 @@ function M.new(opts)
   -- Engines get this process's environment, less the variables that may
   -- hold the SK or the key.
   local env = {}
-  for _, name in ipairs(M.SECRET_VARIABLES) do env[name] = false end
   for k, v in pairs(o.env or {}) do env[k] = v end
+  -- After the overrides: not even `env` may hand these to an engine.
+  for _, name in ipairs(M.SECRET_VARIABLES) do env[name] = false end
   o.env = env
 
   local project = o.project or o.region
@@ -197,6 +217,8 @@ function M.new(opts)
     sleep = o.sleep or proc.sleep,
     steps = {},
     pushed = {},
+    planned = {},    -- references to push, in order (see P:plan)
+    failed = {},     -- reference -> the step that failed for it
     commands = {},
     warned = {},
   }, P)
@@ -206,7 +228,15 @@ function M.new(opts)
     local c = o.credentials
     local cred, cerr = credentials.resolve{explicit = c, project = project}
     self.red:add(c.sk):add(c.key)
-    if cred then self.cred = cred else self.cred_err = cerr end
+    if cred then
+      -- As P:credentials() does: the user, and the key and auth value redacted.
+      cred.user = swrauth.format("user", {project = project, ak = cred.ak})
+      self.red:add(cred.key)
+        :add(swrauth.format("auth", {project = project, ak = cred.ak, key = cred.key}))
+      self.cred = cred
+    else
+      self.cred_err = cerr
+    end
     o.credentials = nil
   end
   return self
@@ -231,7 +261,9 @@ function P:_step_line(step, detail, seconds)
 end
 
 local function fail(self, step, msg, kind)
-  return nil, self.red:redact(step .. ": " .. msg), kind or "runtime"
+  local m = self.red:redact(step .. ": " .. msg)
+  self.last_error = {message = m, kind = kind or "runtime"}
+  return nil, m, kind or "runtime"
 end
 
 -------------------------------------------------------- engine and keys
@@ -336,6 +368,45 @@ function P:_add_key(step, e, c)
   return true
 end
 
+-- The auth file an engine's login and logout rewrite (nil for ctr): where
+-- the engine, with the environment it gets, looks for it.
+function P:_auth_file(e)
+  local env = self.o.env
+  local function getenv(name)
+    local v = env[name]
+    if v == false then return nil end
+    if v == nil then return os.getenv(name) end
+    return v
+  end
+  local authfile = require "swrauth.authfile"
+  if e.name == "docker" or e.name == "nerdctl" then
+    return authfile.docker_path(getenv)
+  elseif e.name == "podman" or e.name == "buildah" or e.name == "skopeo" then
+    return authfile.containers_path(getenv)
+  end
+  return nil
+end
+
+-- Before an engine rewrites its auth file (login, logout): takes the lock
+-- swrauth's auth-file writers take (see `swrauth.authfile`), so that
+-- concurrent logins, which each rewrite the whole file, do not lose each
+-- other's entries; and checks that the file parses, since docker replaces
+-- a file it cannot parse with one holding only its new login. Returns the
+-- function releasing the lock and, when the lock could not be taken (the
+-- engine then runs without it), why; or nil, nil, message for a file that
+-- does not parse.
+local function guard(path)
+  local authfile = require "swrauth.authfile"
+  local ok, unlock, lerr = pcall(authfile.lock, path)
+  if not ok then unlock, lerr = nil, unlock end
+  local doc, rerr = authfile.read(path)
+  if not doc then
+    if unlock then unlock() end
+    return nil, nil, rerr
+  end
+  return unlock, lerr
+end
+
 -- Engine and (when `need_key`) credentials, or nil, message, kind.
 function P:_setup(step, need_key)
   local e, eerr = self:engine()
@@ -394,9 +465,23 @@ function P:_run(step, detail, command, retry)
   local t0 = proc.clock()
   local res, err
   for n = 1, attempts do
+    local unlock, lock_err, bad
+    if command.lock then
+      unlock, lock_err, bad = guard(command.lock)
+      if bad then
+        return fail(self, step, bad .. "; not running '" .. command.argv[1] .. " " .. step
+          .. "', which would replace it and lose its other entries: fix or remove it")
+      end
+    end
     res, err = proc.run{argv = command.argv, stdin = command.stdin, env = self.o.env,
                         timeout = self.o.timeout}
+    if unlock then unlock() end
     if not res then return fail(self, step, err, "engine") end
+    if res.status == 0 and lock_err then
+      self:_warn_once("lock " .. command.lock, "warning: " .. step .. ": " .. command.argv[1]
+        .. " wrote " .. command.lock .. " without the lock (" .. tostring(lock_err)
+        .. "): concurrent logins may have lost entries")
+    end
     if res.status == 0 then
       local seconds = proc.clock() - t0
       self.steps[#self.steps + 1] = {step = step, detail = self.red:redact(detail),
@@ -404,20 +489,26 @@ function P:_run(step, detail, command, retry)
       self:_step_line(step, detail, seconds)
       return res
     end
-    local output = res.stderr .. "\n" .. res.stdout
+    -- Classified without the docker CLI's info lines: they report each
+    -- endpoint tried (an HTTPS attempt at a plain-HTTP registry ends in
+    -- "EOF"), not why the command failed.
+    local output = tail(res.stderr, math.huge) .. "\n" .. tail(res.stdout, math.huge)
     -- What the engine said: its stderr, or its stdout when stderr is empty.
     local said = tail(res.stderr, 3)
     if said == "" then said = tail(res.stdout, 3) end
-    if n < attempts and M.is_transient(output) then
+    -- A command stopped by the timeout is retried like a transient failure.
+    if n < attempts and (res.timed_out or M.is_transient(output)) then
       local wait = self:backoff(n)
       if not self.o.quiet then
+        local why = res.timed_out and ("timed out after %g s"):format(self.o.timeout)
+          or said:match("[^|]*$"):gsub("^ ", "")
         self:_warn(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s"):format(
-          step, detail, n, attempts, said:match("[^|]*$"):gsub("^ ", ""), wait))
+          step, detail, n, attempts, why, wait))
       end
       self.sleep(wait)
     else
-      local what = ("'%s' failed (%s)"):format(line,
-        res.timed_out and "timed out" or "exit " .. res.status)
+      local what = ("'%s' failed (%s)"):format(line, res.timed_out
+        and ("timed out after %g s"):format(self.o.timeout) or "exit " .. res.status)
       if n > 1 then what = what .. " after " .. n .. " attempts" end
       return fail(self, step, said ~= "" and what .. ": " .. said or what)
     end
@@ -429,6 +520,20 @@ local function check_string(v, n, fname)
     error(("bad argument #%d to '%s' (non-empty string expected, got %s)")
           :format(n, fname, v == "" and "empty string" or type(v)), 3)
   end
+end
+
+-- What is wrong with an image name handed to an engine as an argument, or
+-- nil: a leading '-' would be read as an option, a control character
+-- (CR, LF, ...) would forge lines in step lines and summaries.
+local function bad_image_name(v)
+  local at = v:find("%c")
+  if at then
+    return "image name has a control character at byte " .. at
+  end
+  if v:sub(1, 1) == "-" then
+    return "image name '" .. v .. "' starts with '-' (an engine would read it as an option)"
+  end
+  return nil
 end
 
 -- A containerd hosts directory trusting the CA files in cert_dir, made in
@@ -510,7 +615,9 @@ function P:login()
     self:_step_line("login", detail .. " (ctr: the key goes with each push)", 0)
     return true
   end
-  local res, err, k = self:_run("login", detail, e.login(c), true)
+  local command = e.login(c)
+  command.lock = self:_auth_file(e)
+  local res, err, k = self:_run("login", detail, command, true)
   cleanup(c)
   if not res then return nil, err, k end
   self.logged_in = true
@@ -527,7 +634,9 @@ function P:logout()
     self:_step_line("logout", self.registry .. " (ctr keeps no login)", 0)
     return true
   end
-  local res, err, k = self:_run("logout", self.registry, e.logout(c), false)
+  local command = e.logout(c)
+  command.lock = self:_auth_file(e)
+  local res, err, k = self:_run("logout", self.registry, command, false)
   cleanup(c)
   if not res then return nil, err, k end
   self.logged_in = false
@@ -541,6 +650,8 @@ end
 function P:tag(src, dst)
   check_string(src, 1, "tag")
   check_string(dst, 2, "tag")
+  local bad = bad_image_name(src) or bad_image_name(dst)
+  if bad then return fail(self, "tag", bad, "usage") end
   local e, c, kind = self:_setup("tag", false)
   if not e then return nil, c, kind end
   self:_digestfile(e, c)
@@ -556,6 +667,8 @@ end
 -- @treturn table|nil `{reference=, digest=}` (digest nil when unknown)
 function P:push(ref)
   check_string(ref, 1, "push")
+  local bad = bad_image_name(ref)
+  if bad then return fail(self, "push", bad, "usage") end
   local e, c, kind = self:_setup("push", false)
   if not e then return nil, c, kind end
   if not e.push then
@@ -567,10 +680,14 @@ function P:push(ref)
     if not ok then return nil, err, k end
   end
   self:_digestfile(e, c)
+  self:plan{ref}
   local res, err, k = self:_run("push", ref, e.push(c, ref), true)
   local d = res and self:_digest(e, c, res, ref)
   cleanup(c)
-  if not res then return nil, err, k end
+  if not res then
+    self.failed[ref] = "push"
+    return nil, err, k
+  end
   local r = {reference = ref, digest = d}
   self.pushed[#self.pushed + 1] = r
   return r
@@ -582,10 +699,14 @@ function P:_copy(step, from, ref, remote)
   if not e then return nil, c, kind end
   self:_digestfile(e, c)
   local command = remote and e.remote_tag(c, from, ref) or e.copy(c, from, ref)
+  self:plan{ref}
   local res, err, k = self:_run(step, from .. " -> " .. ref, command, true)
   local d = res and self:_digest(e, c, res, ref)
   cleanup(c)
-  if not res then return nil, err, k end
+  if not res then
+    self.failed[ref] = step
+    return nil, err, k
+  end
   local r = {reference = ref, digest = d}
   self.pushed[#self.pushed + 1] = r
   return r
@@ -648,6 +769,11 @@ function P:release(spec)
   if #tags == 0 then
     error("bad argument #1 to 'release' (field 'tags' is empty)", 2)
   end
+  if spec.source == "" then
+    error("bad argument #1 to 'release' (field 'source' is empty)", 2)
+  end
+  local bad = bad_image_name(spec.source)
+  if bad then return fail(self, "release", "source: " .. bad, "usage") end
   local refs, seen = {}, {}
   for i, t in ipairs(tags) do
     if type(t) ~= "string" then
@@ -662,6 +788,12 @@ function P:release(spec)
     end
   end
 
+  -- What is not pushed after a failure shows in report() and summary().
+  self:plan(refs)
+  local function stop(ref, err, kind)
+    self.failed[ref] = self.failed[ref] or tostring(err):match("^([%w-]+):") or "release"
+    return nil, err, kind
+  end
   if not self.eng then self.source_hint = spec.source end
   local ok, err, kind = self:login()
   if not ok then return nil, err, kind end
@@ -674,7 +806,7 @@ function P:release(spec)
   else
     if spec.source ~= refs[1] then
       ok, err, kind = self:tag(spec.source, refs[1])
-      if not ok then return nil, err, kind end
+      if not ok then return stop(refs[1], err, kind) end
     end
     r, err, kind = self:push(refs[1])
     if not r then return nil, err, kind end
@@ -685,10 +817,10 @@ function P:release(spec)
       ri, err, kind = self:_copy("tag", refs[1], refs[i], true)
     else
       ok, err, kind = self:tag(spec.source, refs[i])
-      if not ok then return nil, err, kind end
+      if not ok then return stop(refs[i], err, kind) end
       ri, err, kind = self:push(refs[i])
     end
-    if not ri then return nil, err, kind end
+    if not ri then return stop(refs[i], err, kind) end
     ri.digest = ri.digest or r.digest
   end
   local out = {}
@@ -697,9 +829,39 @@ function P:release(spec)
   return out
 end
 
+--- Declares references about to be pushed (`release` and `push` do it
+-- themselves), so that after a failure `report` and `summary` list those
+-- that were not pushed.
+-- @tparam table refs a list of references
+function P:plan(refs)
+  self.planned_set = self.planned_set or {}
+  for _, ref in ipairs(refs) do
+    if not self.planned_set[ref] then
+      self.planned_set[ref] = true
+      self.planned[#self.planned + 1] = ref
+    end
+  end
+end
+
+-- The planned references not pushed: {reference=, status="failed",
+-- step=} for the one whose step failed, {reference=, status="skipped"}
+-- for those not tried.
+function P:_not_pushed()
+  local done, list = {}, {}
+  for _, p in ipairs(self.pushed) do done[p.reference] = true end
+  for _, ref in ipairs(self.planned) do
+    if not done[ref] then
+      local step = self.failed[ref]
+      list[#list + 1] = {reference = ref, status = step and "failed" or "skipped", step = step}
+    end
+  end
+  return list
+end
+
 --- The run so far as a table: `{ok=, engine=, registry=, project=, user=,
--- dry_run=, steps={...}, pushed={...}, commands={...}}` (commands only
--- in a dry run).
+-- dry_run=, steps={...}, pushed={...}, not_pushed={...}, commands={...}}`
+-- (commands only in a dry run). `ok` is false, and `error` the message,
+-- once a step has failed.
 function P:report()
   local json = require "swrauth.json"
   local steps, pushed = json.array(), json.array()
@@ -711,9 +873,11 @@ function P:report()
     pushed[i] = {reference = p.reference, digest = p.digest}
   end
   local rep = {
-    ok = true, engine = self.eng and self.eng.name or self.o.engine,
+    ok = self.last_error == nil, error = self.last_error and self.last_error.message,
+    engine = self.eng and self.eng.name or self.o.engine,
     registry = self.registry, project = self.project, dry_run = self.o.dry_run,
     user = self.cred and self.cred.user or nil, steps = steps, pushed = pushed,
+    not_pushed = json.array(self:_not_pushed()),
   }
   if self.o.dry_run then rep.commands = json.array({table.unpack(self.commands)}) end
   return rep
@@ -721,7 +885,9 @@ end
 
 --- Prints the summary: each pushed reference and its digest on `out`
 -- (one line each, "REFERENCE DIGEST", "-" for an unknown digest), or the
--- report as JSON with the `json` option.
+-- report as JSON with the `json` option. After a failure, the planned
+-- references that were not pushed follow on `err`, one a line:
+-- "not pushed  REFERENCE  (STEP failed)" or "(skipped)".
 function P:summary()
   if self.o.json then
     local json = require "swrauth.json"
@@ -729,6 +895,15 @@ function P:summary()
   elseif not self.o.dry_run then
     for _, p in ipairs(self.pushed) do
       self.out(self.red:redact(p.reference .. " " .. (p.digest or "-")) .. "\n")
+    end
+    local np = self:_not_pushed()
+    if #np > 0 then
+      self:_warn(("%d of %d references pushed%s"):format(#self.planned - #np, #self.planned,
+        #self.pushed > 0 and " (listed on standard output)" or ""))
+      for _, n in ipairs(np) do
+        self:_warn("not pushed  " .. n.reference .. "  ("
+          .. (n.step and n.step .. " failed" or "skipped") .. ")")
+      end
     end
   end
 end

@@ -284,6 +284,9 @@ describe("a file that does not parse", function()
     {'{"credHelpers": 1}', "field 'credHelpers' is not an object"},
     {'{"credsStore": {}}', "field 'credsStore' is not a string"},
     {"\239\187\191{}", "line 1, column 1: invalid character 'ï' looking for beginning of value"},
+    -- Go would read these as U+FFFD and write that back, changing an entry.
+    {'{"auths": {"k\255.example": {"auth": "eDp5"}}}', "line 1, column 14: invalid UTF-8"},
+    {'{"auths": {},\n "psFormat": "\237\160\128"}', "line 2, column 15: invalid UTF-8"},
   }
   for _, c in ipairs(cases) do
     it("is left byte for byte as it was: " .. c[2], function()
@@ -584,7 +587,7 @@ describe("swrauth configure-docker and config (cli_config.main)", function()
   it("configure-docker fails cleanly on a corrupt file", function()
     assert(proc.mkdir(tmp .. "/docker"))
     write(tmp .. "/docker/config.json", "{oops")
-    assert.equal(1, run("configure-docker", "--registry", "h", "-q"))
+    assert.equal(1, run("configure-docker", "--registry", "h.example", "-q"))
     assert.equal("swrauth: configure-docker: " .. tmp .. "/docker/config.json: line 1, column 2: invalid "
       .. "character 'o' looking for beginning of object key string (the file is left as it is)\n", err)
     assert.equal("{oops", read(tmp .. "/docker/config.json"))

@@ -51,13 +51,15 @@ end
 
 local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUTH_LOGIN_KEY",
                "SWRAUTH_CREDENTIALS_FILE", "SWRAUTH_PROJECT", "SWRAUTH_REGISTRY", "SWRAUTH_ENGINE",
-               "SWRAUTH_INSECURE", "SWRAUTH_CERT_DIR", "SWRAUTH_RETRIES"}
+               "SWRAUTH_INSECURE", "SWRAUTH_CERT_DIR", "SWRAUTH_RETRIES", "SWRAUTH_BACKOFF",
+               "SWRAUTH_TIMEOUT"}
 
 local dir
 
 -- Runs bin/swrauth with args; env adds to a cleaned environment.
 local function swr(args, env, stdin)
-  local e = {PATH = dir .. "/bin:/usr/bin:/bin", FAKE_DIR = dir .. "/calls"}
+  local e = {PATH = dir .. "/bin:/usr/bin:/bin", FAKE_DIR = dir .. "/calls",
+             DOCKER_CONFIG = dir .. "/docker", REGISTRY_AUTH_FILE = dir .. "/auth.json"}
   for _, n in ipairs(CLEAR) do e[n] = false end
   for k, v in pairs(env or {}) do e[k] = v end
   local argv = {LUA, BIN}
@@ -262,6 +264,13 @@ describe("swrauth command", function()
       assert.matches("%-%-retries %(SWRAUTH_RETRIES%) must be an integer >= 1, got '0'", r.stderr)
       r = swr(with(LOCAL, {"login"}), {SWRAUTH_RETRIES = "many"})
       assert.equal(2, r.status)
+      r = swr(with(LOCAL, {"--backoff=-1", "login"}), CREDS)
+      assert.equal(2, r.status)
+      assert.matches("%-%-backoff %(SWRAUTH_BACKOFF%) must be a number of seconds >= 0, got '%-1'",
+                     r.stderr)
+      r = swr(with(LOCAL, {"login"}), {SWRAUTH_TIMEOUT = "soon"})
+      assert.equal(2, r.status)
+      assert.matches("%-%-timeout %(SWRAUTH_TIMEOUT%) must be a number of seconds >= 0", r.stderr)
     end)
     it("logs out of this registry only", function()
       local r = swr(with(LOCAL, {"logout"}))
@@ -305,6 +314,36 @@ describe("swrauth command", function()
       assert.is_false(rep.ok)
       assert.equal(1, rep.exit)
       assert.equal("push: 'docker push " .. REG .. "/t/app:1' failed (exit 1): denied", rep.error)
+    end)
+    it("takes the backoff from SWRAUTH_BACKOFF and --backoff", function()
+      write(dir .. "/calls/plan", "1|503 Service Unavailable\n")
+      local env = with({}, {})
+      for k, v in pairs(CREDS) do env[k] = v end
+      env.SWRAUTH_BACKOFF = "0.05"
+      local r = swr(with(LOCAL, {"push", REG .. "/t/app:1"}), env)
+      assert.equal(0, r.status)
+      assert.matches("attempt 1 of 3 failed %(503 Service Unavailable%); again in 0%.05 s", r.stderr)
+      os.remove(dir .. "/calls/count")
+      r = swr(with(LOCAL, {"--backoff", "0", "push", REG .. "/t/app:1"}), env)
+      assert.matches("again in 0%.00 s", r.stderr)
+    end)
+    it("lists the references pushed and not pushed when a push fails", function()
+      write(dir .. "/calls/plan", "0|\n1|denied\n")
+      local args = with(LOCAL, {"push", REG .. "/t/app:1", REG .. "/t/app:2", REG .. "/t/app:3"})
+      local r = swr(args, CREDS)
+      assert.equal(1, r.status)
+      assert.equal(REG .. "/t/app:1 " .. DIGEST .. "\n", r.stdout)
+      assert.equal("swrauth: push: 'docker push " .. REG .. "/t/app:2' failed (exit 1): denied\n"
+        .. "1 of 3 references pushed (listed on standard output)\n"
+        .. "not pushed  " .. REG .. "/t/app:2  (push failed)\n"
+        .. "not pushed  " .. REG .. "/t/app:3  (skipped)\n", r.stderr:gsub("push%s+%S+   [%d.]+ s\n", ""))
+      os.remove(dir .. "/calls/count")
+      r = swr(with({"--json"}, args), CREDS)
+      local rep = json.decode(r.stdout)
+      assert.equal(1, rep.exit)
+      assert.same({{reference = REG .. "/t/app:1", digest = DIGEST}}, rep.pushed)
+      assert.same({{reference = REG .. "/t/app:2", status = "failed", step = "push"},
+                   {reference = REG .. "/t/app:3", status = "skipped"}}, rep.not_pushed)
     end)
     it("exits 2 for a push with skopeo", function()
       local r = swr({"--project", "cn-north-4", "--engine", "skopeo", "push", "x/y:1"}, CREDS)

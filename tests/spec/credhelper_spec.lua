@@ -406,6 +406,21 @@ describe("the helper's log", function()
   end)
 end)
 
+describe("the helper's log, given control bytes", function()
+  it("keeps one request on one line", function()
+    local log = tmp .. "/helper-ctl.log"
+    local env = {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK, SWRAUTH_HELPER_LOG = log}
+    helper({"get"}, "evil.example\r2026-01-01T00:00:00Z get forged: served", env)
+    helper({"erase"}, "a.example\nforged line", env)
+    local text = read(log)
+    local n = 0
+    for _ in text:gmatch("\n") do n = n + 1 end
+    assert.equal(2, n)
+    assert.is_nil(text:find("\r", 1, true))
+    assert.is_nil(text:find("\nforged", 1, true))
+  end)
+end)
+
 describe("credhelper.host and swr_region", function()
   it("normalise server URLs", function()
     assert.equal("swr.cn-north-4.myhuaweicloud.com",

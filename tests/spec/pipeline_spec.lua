@@ -99,7 +99,9 @@ local function make(f, opts, envvars)
   local cap = {out = {}, err = {}, sleeps = {}}
   local o = {
     project = "cn-north-4", registry = REG, engine = "docker",
-    env = {PATH = f:path(), FAKE_DIR = f.calls_dir},
+    -- The auth files a login locks and checks: the fake's, not $HOME's.
+    env = {PATH = f:path(), FAKE_DIR = f.calls_dir, DOCKER_CONFIG = f.dir .. "/docker",
+           REGISTRY_AUTH_FILE = f.dir .. "/auth.json"},
     getenv = function(n) return envvars[n] end,
     out = function(s) cap.out[#cap.out + 1] = s end,
     err = function(s) cap.err[#cap.err + 1] = s end,
@@ -243,6 +245,15 @@ describe("pipeline.is_transient", function()
       assert.is_false(pipeline.is_transient(s), s)
     end
   end)
+  it("retries a connection closed without an answer and 429's error code", function()
+    assert.is_true(pipeline.is_transient('Get "http://127.0.0.1:5000/v2/": EOF'))
+    assert.is_true(pipeline.is_transient("toomanyrequests: You have reached your pull rate limit"))
+    assert.is_false(pipeline.is_transient("EOF"))
+  end)
+  it("does not retry when the output also says the credentials were refused", function()
+    assert.is_false(pipeline.is_transient("503 Service Unavailable\nunauthorized: authentication required"))
+    assert.is_false(pipeline.is_transient("received unexpected HTTP status: 403 Forbidden; timeout"))
+  end)
 end)
 
 describe("pipeline with a fake engine", function()
@@ -299,9 +310,9 @@ describe("pipeline with a fake engine", function()
     end)
     it("passes the environment through to the engine", function()
       local p = make(f, {env = {PATH = f:path(), FAKE_DIR = f.calls_dir,
-                                DOCKER_CONFIG = "/tmp/dc", CONTAINERD_ADDRESS = "/run/c.sock"}})
+                                DOCKER_CONFIG = f.dir .. "/dc", CONTAINERD_ADDRESS = "/run/c.sock"}})
       assert.is_true(p:login())
-      assert.matches("\nDOCKER_CONFIG=/tmp/dc\n", "\n" .. f:env(1))
+      assert.truthy(("\n" .. f:env(1)):find("\nDOCKER_CONFIG=" .. f.dir .. "/dc\n", 1, true))
       assert.matches("\nCONTAINERD_ADDRESS=/run/c.sock\n", "\n" .. f:env(1))
       assert.matches("\nHOME=", "\n" .. f:env(1))
     end)
@@ -435,6 +446,24 @@ describe("pipeline with a fake engine", function()
       assert.equal(2, f:count())
       assert.same({0.01}, cap.sleeps)
     end)
+    it("stops an attempt at the timeout and retries it", function()
+      write(f.dir .. "/bin/docker", "#!/bin/sh\nn=$(cat \"$FAKE_DIR/count\" 2>/dev/null || echo 0)\n"
+        .. "echo $((n + 1)) > \"$FAKE_DIR/count\"\n[ \"$n\" -lt 2 ] && exec sleep 10\nexit 0\n", "755")
+      local p, cap = make(f, {timeout = 0.3})
+      local t0 = proc.clock()
+      assert(p:push(REG .. "/team/app:1.0"))
+      assert.is_true(proc.clock() - t0 < 5)
+      assert.equal(4, f:count()) -- three pushes, then the digest query
+      assert.same({0.01, 0.02}, cap.sleeps)
+      assert.matches("attempt 1 of 3 failed %(timed out after 0%.3 s%); again in 0%.01 s", cap.text("err"))
+      f:plan {}
+      os.remove(f.calls_dir .. "/count")
+      p = make(f, {timeout = 0.3, retries = 2})
+      local r, err = p:push(REG .. "/team/app:1.0")
+      assert.is_falsy(r)
+      assert.equal("push: 'docker push " .. REG .. "/team/app:1.0' failed (timed out after 0.3 s) "
+                   .. "after 2 attempts", err)
+    end)
     it("does not retry a permanent failure", function()
       f:plan {"1|denied: requested access to the resource is denied"}
       local p, cap = make(f)
@@ -552,6 +581,48 @@ describe("pipeline with a fake engine", function()
       assert.same({{reference = REG .. "/team/app:1.0", digest = DIGEST_B}}, rep.pushed)
       assert.equal(3, #rep.steps)
       assert.equal("", cap.text("err"))
+    end)
+    it("lists what was not pushed after a failure, in the report and the summary", function()
+      -- login, tag 1.0, push 1.0, tag 2.0, push 2.0 (denied); 3.0 never tried.
+      f:plan {"0|", "0|", "0|", "0|", "1|denied: requested access to the resource is denied"}
+      local p, cap = make(f, {quiet = true})
+      local res, err = p:release {source = "app", repository = "team/app",
+                                  tags = {"1.0", "2.0", "3.0"}}
+      assert.is_falsy(res)
+      assert.matches("^push: 'docker push " .. REG:gsub("%.", "%%.") .. "/team/app:2%.0' failed", err)
+      local rep = p:report()
+      assert.is_false(rep.ok)
+      assert.equal(err, rep.error)
+      assert.same({{reference = REG .. "/team/app:1.0", digest = DIGEST_B}}, rep.pushed)
+      assert.same({{reference = REG .. "/team/app:2.0", status = "failed", step = "push"},
+                   {reference = REG .. "/team/app:3.0", status = "skipped"}}, rep.not_pushed)
+      p:summary()
+      assert.equal(REG .. "/team/app:1.0 " .. DIGEST_B .. "\n", cap.text("out"))
+      assert.equal("1 of 3 references pushed (listed on standard output)\n"
+        .. "not pushed  " .. REG .. "/team/app:2.0  (push failed)\n"
+        .. "not pushed  " .. REG .. "/team/app:3.0  (skipped)\n", cap.text("err"))
+    end)
+    it("refuses to let an engine's login replace an auth file it cannot parse", function()
+      os.execute("mkdir -p '" .. f.dir .. "/docker'")
+      local bad = '{"auths": {"keep.example": {"auth": "eDp5"}},\n  oops}'
+      write(f.dir .. "/docker/config.json", bad)
+      local p = make(f)
+      local ok, err = p:login()
+      assert.is_falsy(ok)
+      assert.equal("login: " .. f.dir .. "/docker/config.json: line 2, column 3: invalid character "
+        .. "'o' looking for beginning of object key string (the file is left as it is); not "
+        .. "running 'docker login', which would replace it and lose its other entries: fix or "
+        .. "remove it", err)
+      assert.equal(0, f:count())
+      assert.equal(bad, read(f.dir .. "/docker/config.json"))
+    end)
+    it("runs an engine's login under the auth file's lock", function()
+      local p = make(f)
+      assert.is_true(p:login())
+      assert.equal("", read(f.dir .. "/docker/config.json.lock"))
+      p = make(f, {engine = "skopeo"})
+      assert.is_true(p:login())
+      assert.equal("", read(f.dir .. "/auth.json.lock"))
     end)
     it("stops at the first failing step", function()
       f:plan {"0|", "0|", "1|name invalid"}

@@ -1,0 +1,193 @@
+-- faultproxy.lua: a small HTTP proxy that injects faults in front of a real
+-- registry, for tests/e2e/faults.sh. Lua 5.4 with lua-luv (libuv).
+--
+--   lua5.4 faultproxy.lua --upstream 127.0.0.1:PORT --port-file F --log F
+--                         [--match LUAPATTERN] [--count N] [--action A] [--ports N]
+--
+-- It listens on a free 127.0.0.1 port (--ports N: on N ports; written to
+-- --port-file, one a line, once it listens) and forwards each request to
+-- --upstream unchanged, except that the first N requests (--count,
+-- default 0; -1 means every one) whose request line "METHOD /path?query"
+-- matches --match (a Lua pattern, default: any) get the fault --action:
+--   429, 500, 503                 that status with Docker Distribution's error
+--                                 body (TOOMANYREQUESTS, UNKNOWN, UNAVAILABLE)
+--   502, 504, ...                 that status with a web proxy's HTML page
+--   drop                          the connection is closed without an answer
+--   hang                          the connection stays open, unanswered
+-- Every request is logged as one line "N METHOD /path -> ACTION" (ACTION
+-- is "pass" or the fault), so a test can count attempts. TLS handshakes
+-- are closed at once, uncounted (plain HTTP only: engines with TLS
+-- verification off then fall back to HTTP).
+--
+-- One request per connection: the request head gets "Connection: close",
+-- so the registry closes the connection after its answer and the client
+-- opens a new one for its next request; the rest (bodies, answers) is
+-- piped through byte for byte. The Host header is kept, so the registry's
+-- Location URLs point at the proxy.
+local uv = require "luv"
+
+local opts = {match = "", count = "0", action = "503"}
+local i = 1
+while i <= #arg do
+  local k = arg[i]:match("^%-%-([%w-]+)$")
+  if not k or arg[i + 1] == nil then
+    io.stderr:write("faultproxy: bad argument '", tostring(arg[i]), "'\n")
+    os.exit(2)
+  end
+  opts[k:gsub("-", "_")] = arg[i + 1]
+  i = i + 2
+end
+local up_host, up_port = (opts.upstream or ""):match("^([^:]+):(%d+)$")
+if not up_host or not opts.port_file or not opts.log then
+  io.stderr:write("faultproxy: --upstream HOST:PORT, --port-file and --log are required\n")
+  os.exit(2)
+end
+local remaining = tonumber(opts.count) or 0
+local logf = assert(io.open(opts.log, "a"))
+logf:setvbuf("line")
+local seen = 0
+
+local REASON = {
+  ["429"] = "Too Many Requests", ["500"] = "Internal Server Error",
+  ["502"] = "Bad Gateway", ["503"] = "Service Unavailable",
+  ["504"] = "Gateway Timeout",
+}
+
+local function close(h)
+  if h and not h:is_closing() then h:close() end
+end
+
+-- The body a registry (or the proxy in front of it) sends with a status:
+-- Docker Distribution's error codes for 429, 500 and 503, a web proxy's
+-- HTML page otherwise.
+local CODES = {
+  ["429"] = {"TOOMANYREQUESTS", "too many requests"},
+  ["500"] = {"UNKNOWN", "unknown error"},
+  ["503"] = {"UNAVAILABLE", "service unavailable"},
+}
+
+-- Sends an error answer, then reads (and drops) what the client still
+-- sends until it closes, so it sees the answer rather than a reset.
+local function answer(client, status)
+  local reason = REASON[status] or "Error"
+  local ctype, body
+  if CODES[status] then
+    ctype = "application/json; charset=utf-8"
+    body = ('{"errors":[{"code":"%s","message":"%s","detail":"faultproxy"}]}\n'):format(
+      CODES[status][1], CODES[status][2])
+  else
+    ctype = "text/html"
+    body = ("<html><head><title>%s %s</title></head><body><h1>%s %s</h1></body></html>\n")
+      :format(status, reason, status, reason)
+  end
+  client:write(("HTTP/1.1 %s %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+    .. "Connection: close\r\n\r\n%s"):format(status, reason, ctype, #body, body))
+  client:shutdown()
+  client:read_start(function(err, data)
+    if err or not data then close(client) end
+  end)
+  -- A client that never closes its side is dropped after 10 s.
+  local t = uv.new_timer()
+  t:start(10000, 0, function() close(t); close(client) end)
+end
+
+local function handle(client)
+  local buf = ""
+  local upstream
+  local function stop()
+    close(client)
+    close(upstream)
+  end
+  client:read_start(function(err, data)
+    if err or not data then return stop() end
+    -- A TLS handshake (engines with TLS verification off try HTTPS first):
+    -- closed at once, so they fall back to HTTP without waiting for a
+    -- handshake timeout. Not counted as a request.
+    if buf == "" and data:byte(1) == 0x16 then return stop() end
+    buf = buf .. data
+    local head_end = buf:find("\r\n\r\n", 1, true)
+    if not head_end then
+      if #buf > 65536 then stop() end
+      return
+    end
+    local head, rest = buf:sub(1, head_end - 1), buf:sub(head_end + 4)
+    local method, target = head:match("^(%u+) (%S+) HTTP/")
+    if not method then return stop() end
+    seen = seen + 1
+    local line = method .. " " .. target
+    local fault = remaining ~= 0 and line:find(opts.match) ~= nil
+    if fault then
+      if remaining > 0 then remaining = remaining - 1 end
+      logf:write(("%d %s -> %s\n"):format(seen, line, opts.action))
+      client:read_stop()
+      if opts.action == "drop" then
+        return stop()
+      elseif opts.action == "hang" then
+        return
+      end
+      return answer(client, opts.action)
+    end
+    logf:write(("%d %s -> pass\n"):format(seen, line))
+    -- One request per connection.
+    local lines = {}
+    for l in (head .. "\r\n"):gmatch("(.-)\r\n") do
+      if not l:lower():find("^connection:") and not l:lower():find("^keep%-alive:") then
+        lines[#lines + 1] = l
+      end
+    end
+    lines[#lines + 1] = "Connection: close"
+    local out = table.concat(lines, "\r\n") .. "\r\n\r\n" .. rest
+    upstream = uv.new_tcp()
+    client:read_stop()
+    upstream:connect(up_host, tonumber(up_port), function(cerr)
+      if cerr then return stop() end
+      upstream:write(out)
+      upstream:read_start(function(rerr, rdata)
+        if rerr or not rdata then
+          if not client:is_closing() then
+            client:shutdown(function() stop() end)
+          end
+          return
+        end
+        client:write(rdata)
+      end)
+      client:read_start(function(e2, d2)
+        if e2 or not d2 then
+          if not upstream:is_closing() then upstream:shutdown() end
+        else
+          upstream:write(d2)
+        end
+      end)
+    end)
+  end)
+end
+
+-- --ports N: as many listeners (N registry addresses for one registry).
+local servers, ports = {}, {}
+for n = 1, tonumber(opts.ports or "1") do
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  assert(server:listen(128, function(err)
+    if err then return end
+    local client = uv.new_tcp()
+    server:accept(client)
+    handle(client)
+  end))
+  servers[n] = server
+  ports[n] = server:getsockname().port
+end
+local tmp = opts.port_file .. ".tmp"
+local pf = assert(io.open(tmp, "w"))
+pf:write(table.concat(ports, "\n"), "\n")
+pf:close()
+assert(os.rename(tmp, opts.port_file))
+
+local function quit()
+  for _, server in ipairs(servers) do close(server) end
+  uv.stop()
+end
+for _, sig in ipairs {"sigterm", "sigint"} do
+  local s = uv.new_signal()
+  s:start(sig, quit)
+end
+uv.run()
