@@ -2,15 +2,26 @@
 ** core.c: HMAC-SHA256 and the SWR login key (derive, verify).
 **
 ** The login key is lowercase hex of HMAC-SHA256 with key = SK and
-** message = AK. HMAC is built here on a reusable EVP_MD_CTX and an EVP_MD
-** fetched once: re-keying OpenSSL's EVP_MAC costs several extra digest
-** contexts per call, and an implicit fetch per call costs 3-4x.
+** message = AK. HMAC is built here on SHA-256 fetched once: re-keying
+** OpenSSL's EVP_MAC costs several extra digest contexts per call, and an
+** implicit fetch per call costs 3-4x.
+**
+** The digest runs on the fetched implementation's own functions (its
+** provider's dispatch table, found once through the public provider API)
+** on one reused provider context. EVP_DigestInit_ex2 in OpenSSL 3.0 frees
+** and reallocates that context on every call: about 550 instructions, two
+** per derive, on top of four SHA-256 block compressions of about 2,040
+** each (see BENCHMARKS.md). When the functions cannot be found, the EVP
+** calls are used instead.
 */
 #include <stdint.h>
 #include <string.h>
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include "internal.h"
 
@@ -21,6 +32,12 @@
 struct swrauth_hmac {
   EVP_MD *md;
   EVP_MD_CTX *ctx;
+  /* The implementation's functions and its context, or dctx NULL. */
+  void *dctx;
+  OSSL_FUNC_digest_init_fn *dinit;
+  OSSL_FUNC_digest_update_fn *dupdate;
+  OSSL_FUNC_digest_final_fn *dfinal;
+  OSSL_FUNC_digest_freectx_fn *dfreectx;
 };
 
 /* Turns OpenSSL's error queue into one message and empties the queue. */
@@ -33,6 +50,51 @@ static int crypto_fail(swrauth_err *err, const char *what) {
     snprintf(buf, sizeof buf, "unknown error");
   ERR_clear_error();
   return swrauth__fail(err, "%s failed: %s", what, buf);
+}
+
+/* Whether the first name in a provider's "NAME:ALIAS:..." list names md. */
+static int names_md(const EVP_MD *md, const char *names) {
+  char first[64];
+  size_t n = strcspn(names, ":");
+  if (n == 0 || n >= sizeof first) return 0;
+  memcpy(first, names, n);
+  first[n] = '\0';
+  return EVP_MD_is_a(md, first);
+}
+
+/* Looks up the fetched digest's implementation in its provider and makes
+** one context of its own; leaves h->dctx NULL (the EVP path) on any doubt.
+** The functions stay valid while h->md holds the provider. */
+static void find_direct(swrauth_hmac *h) {
+  const OSSL_PROVIDER *prov = EVP_MD_get0_provider(h->md);
+  const OSSL_ALGORITHM *algs, *a;
+  const OSSL_DISPATCH *d;
+  int no_cache = 0;
+#ifdef SWRAUTH_NO_DIRECT_DIGEST /* the EVP path only (build/test_core_evp) */
+  return;
+#endif
+  if (prov == NULL) return;
+  algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_DIGEST, &no_cache);
+  for (a = algs; a != NULL && a->algorithm_names != NULL; a++) {
+    OSSL_FUNC_digest_newctx_fn *newctx = NULL;
+    if (!names_md(h->md, a->algorithm_names)) continue;
+    for (d = a->implementation; d != NULL && d->function_id != 0; d++) {
+      switch (d->function_id) {
+        case OSSL_FUNC_DIGEST_NEWCTX: newctx = OSSL_FUNC_digest_newctx(d); break;
+        case OSSL_FUNC_DIGEST_INIT: h->dinit = OSSL_FUNC_digest_init(d); break;
+        case OSSL_FUNC_DIGEST_UPDATE: h->dupdate = OSSL_FUNC_digest_update(d); break;
+        case OSSL_FUNC_DIGEST_FINAL: h->dfinal = OSSL_FUNC_digest_final(d); break;
+        case OSSL_FUNC_DIGEST_FREECTX: h->dfreectx = OSSL_FUNC_digest_freectx(d); break;
+        default: break;
+      }
+    }
+    if (newctx != NULL && h->dinit != NULL && h->dupdate != NULL &&
+        h->dfinal != NULL && h->dfreectx != NULL)
+      h->dctx = newctx(OSSL_PROVIDER_get0_provider_ctx(prov));
+    break;
+  }
+  if (algs != NULL) OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_DIGEST, algs);
+  ERR_clear_error();
 }
 
 swrauth_hmac *swrauth_hmac_new(swrauth_err *err) {
@@ -48,11 +110,13 @@ swrauth_hmac *swrauth_hmac_new(swrauth_err *err) {
     swrauth_hmac_free(h);
     return NULL;
   }
+  find_direct(h);
   return h;
 }
 
 void swrauth_hmac_free(swrauth_hmac *h) {
   if (h == NULL) return;
+  if (h->dctx != NULL) h->dfreectx(h->dctx); /* cleanses the digest state */
   EVP_MD_CTX_free(h->ctx); /* cleanses the digest state */
   EVP_MD_free(h->md);
   OPENSSL_free(h);
@@ -61,6 +125,13 @@ void swrauth_hmac_free(swrauth_hmac *h) {
 /* One SHA-256 over a 64-byte pad followed by data, on the reused context. */
 static int digest2(swrauth_hmac *h, const unsigned char pad[BLOCK],
                    const void *data, size_t n, unsigned char out[32]) {
+  if (h->dctx != NULL) {
+    size_t outl = 0;
+    return h->dinit(h->dctx, NULL) && h->dupdate(h->dctx, pad, BLOCK) &&
+           h->dupdate(h->dctx, data, n) &&
+           h->dfinal(h->dctx, out, &outl, SWRAUTH_MAC_LEN) &&
+           outl == SWRAUTH_MAC_LEN;
+  }
   return EVP_DigestInit_ex2(h->ctx, h->md, NULL) &&
          EVP_DigestUpdate(h->ctx, pad, BLOCK) &&
          EVP_DigestUpdate(h->ctx, data, n) &&
@@ -105,6 +176,8 @@ int swrauth_hmac_sha256(swrauth_hmac *h, const void *key, size_t keylen,
   }
   swrauth_wipe(pad, sizeof pad);
   swrauth_wipe(inner, sizeof inner);
+  /* The reused context's state is now the MAC: init overwrites it. */
+  if (h->dctx != NULL) h->dinit(h->dctx, NULL);
   if (!ok) {
     swrauth_wipe(out, SWRAUTH_MAC_LEN);
     return crypto_fail(err, "HMAC-SHA256");
@@ -170,8 +243,28 @@ static const char hexpairs[513] =
 static void to_hex(const unsigned char mac[SWRAUTH_MAC_LEN],
                    char out[SWRAUTH_KEY_LEN + 1]) {
   size_t i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* Four bytes to eight digits in one word: spread the bytes to every
+  ** other byte, split the nibbles (high first), then add '0', and 39 more
+  ** where the nibble is 10 or over ('a' - '0' - 10). No lane carries. */
+  (void)hexpairs;
+  for (i = 0; i < SWRAUTH_MAC_LEN; i += 4) {
+    uint32_t v;
+    uint64_t w, alpha;
+    memcpy(&v, mac + i, 4);
+    w = v;
+    w = (w | (w << 16)) & UINT64_C(0x0000ffff0000ffff);
+    w = (w | (w << 8)) & UINT64_C(0x00ff00ff00ff00ff);
+    w = ((w >> 4) & UINT64_C(0x000f000f000f000f)) |
+        ((w & UINT64_C(0x000f000f000f000f)) << 8);
+    alpha = ((w + 0x06 * LO) >> 4) & LO;
+    w += 0x30 * LO + alpha * 0x27;
+    memcpy(out + 2 * i, &w, 8);
+  }
+#else
   for (i = 0; i < SWRAUTH_MAC_LEN; i++)
     memcpy(out + 2 * i, hexpairs + 2 * mac[i], 2);
+#endif
   out[SWRAUTH_KEY_LEN] = '\0';
 }
 
