@@ -29,6 +29,11 @@ INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 INST_BINDIR ?= $(PREFIX)/bin
 INST_INCDIR ?= $(PREFIX)/include
 INST_ARDIR  ?= $(PREFIX)/lib
+# The installed commands start with #!LUA_INTERP instead of the checkout's
+# #!/usr/bin/env lua5.4: env's extra exec is a third of a credential
+# helper `get` that docker runs on every pull and push (BENCHMARKS.md).
+# Empty: keep the env line.
+LUA_INTERP  ?= $(shell command -v $(LUA) 2>/dev/null)
 
 BUILD     ?= build
 CORE_SRCS := $(sort $(filter-out src/lswrauth.c,$(wildcard src/*.c)))
@@ -101,6 +106,8 @@ install: all
 	install -m 0755 swrauth.so $(DESTDIR)$(INST_LIBDIR)/swrauth.so
 	$(if $(LUA_MODS),install -m 0644 $(LUA_MODS) $(DESTDIR)$(INST_LUADIR)/swrauth/)
 	$(if $(BINS),install -m 0755 $(BINS) $(DESTDIR)$(INST_BINDIR)/)
+	$(if $(and $(BINS),$(LUA_INTERP)),sed -i '1s|^#!/usr/bin/env $(LUA)$$|#!$(LUA_INTERP)|' \
+	  $(addprefix $(DESTDIR)$(INST_BINDIR)/,$(notdir $(BINS))))
 	install -m 0644 include/swrauth.h $(DESTDIR)$(INST_INCDIR)/swrauth.h
 	install -m 0644 $(BUILD)/libswrauth.a $(DESTDIR)$(INST_ARDIR)/libswrauth.a
 
@@ -113,3 +120,90 @@ $(BUILD)/test_embed: tests/c/embed.c $(BUILD)/libswrauth.a
 	$(CC) $(ALL_CFLAGS) -I$(LUA_INCDIR) -o $@ $< $(BUILD)/libswrauth.a $(LUA_LIB) $(LDLIBS_SSL) -lm
 
 ctests: $(BUILD)/test_embed
+
+# The core's tests again on the plain EVP digest path, the one taken when
+# the provider's own SHA-256 functions cannot be found.
+$(BUILD)/test_core_evp: tests/c/test_core.c tests/c/tap.h $(CORE_SRCS) include/swrauth.h src/internal.h
+	$(CC) $(ALL_CFLAGS) -DSWRAUTH_NO_DIRECT_DIGEST -o $@ $< $(CORE_SRCS) $(LDFLAGS) $(LDLIBS_SSL)
+
+ctests: $(BUILD)/test_core_evp
+
+# ------------------------------------------------------------ fuzzing
+# libFuzzer targets (fuzz/fuzz_*.c) built by clang with ASan and UBSan
+# against the core's sources (not the gcc-built archive). See fuzz/README.md.
+#   make fuzz                 each target for FUZZ_TIME seconds (default 60)
+#   make fuzz FUZZ_TIME=600 FUZZ_TARGETS=fuzz_parse_login
+#   make fuzz-replay          the committed corpus and regressions, once each
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer
+FUZZ_SAN    ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_TIME   ?= 60
+FUZZ_BUILD   = $(BUILD)/fuzz
+FUZZ_ALL_TARGETS := $(sort $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
+FUZZ_BASE_CFLAGS = -std=c99 $(WARN) $(WERROR) $(DEFS) -Iinclude -Isrc \
+            $(if $(OPENSSL_INCDIR),-I$(OPENSSL_INCDIR)) $(FUZZ_CFLAGS) $(FUZZ_SAN)
+FUZZ_CORE_OBJS := $(CORE_SRCS:src/%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/%.o: src/%.c include/swrauth.h src/internal.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_BASE_CFLAGS) -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h include/swrauth.h $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(FUZZ_BASE_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer -o $@ $< \
+	  $(FUZZ_CORE_OBJS) $(LDFLAGS) $(LDLIBS_SSL)
+
+fuzz-build: $(FUZZ_ALL_TARGETS:%=$(FUZZ_BUILD)/%)
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BIN=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) sh fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-replay:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BIN=$(FUZZ_BUILD) sh fuzz/run.sh --replay $(FUZZ_TARGETS)
+
+# ------------------------------------------------- sanitizers, valgrind
+# asan-check: the C unit tests and every busted spec against an ASan and
+# UBSan build (build/asan/swrauth.so, build/asan/test_*); valgrind-check:
+# the C unit tests and every busted spec under valgrind memcheck (zero
+# errors, zero definite leaks). make check runs both (tests/asan.sh,
+# tests/valgrind.sh).
+ASAN_CC    ?= gcc
+ASAN_FLAGS ?= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+ASAN_BUILD  = $(BUILD)/asan
+ASAN_CORE_OBJS := $(CORE_SRCS:src/%.c=$(ASAN_BUILD)/%.o)
+
+$(ASAN_BUILD)/%.o: src/%.c include/swrauth.h src/internal.h
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ALL_CFLAGS) -I$(LUA_INCDIR) $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN_BUILD)/swrauth.so: $(ASAN_CORE_OBJS) $(ASAN_BUILD)/lswrauth.o
+	$(ASAN_CC) $(LIBFLAG) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS_SSL)
+
+$(ASAN_BUILD)/test_%: tests/c/test_%.c tests/c/tap.h $(ASAN_CORE_OBJS)
+	$(ASAN_CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_CORE_OBJS) $(LDFLAGS) $(LDLIBS_SSL)
+
+# Preloaded (after the ASan runtime) into each lua5.4 of the ASan suite:
+# drops LD_PRELOAD so the processes lua starts run without ASan.
+$(ASAN_BUILD)/noinherit.so: tests/asan_noinherit.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -o $@ $<
+
+asan-build: $(ASAN_BUILD)/swrauth.so $(ASAN_BUILD)/noinherit.so \
+            $(CTESTS:$(BUILD)/%=$(ASAN_BUILD)/%)
+
+asan-check:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory WERROR=-Werror all asan-build
+	@sh tests/asan.sh
+
+valgrind-check:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory WERROR=-Werror all ctests
+	@sh tests/valgrind.sh
+
+.PHONY: fuzz fuzz-build fuzz-replay asan-build asan-check valgrind-check

@@ -41,7 +41,9 @@ extern "C" {
 /* Longest CSV field, and the row buffer a CSV reader needs. */
 #define SWRAUTH_CSV_FIELD_MAX 1024
 #define SWRAUTH_CSV_ROWBUF (3 * SWRAUTH_CSV_FIELD_MAX)
-/* Longest repository name incl. domain, as the reference grammar says. */
+/* Longest repository path once normalised (docker.io's "library/" counted,
+** the domain not), as distribution/reference v0.6 (docker 26+) checks it;
+** also the longest registry host swrauth_format takes. */
 #define SWRAUTH_NAME_MAX 255
 /* Longest image reference accepted as a whole. */
 #define SWRAUTH_IMAGE_MAX 1024

@@ -99,8 +99,9 @@ int swrauth_shell_quote(const char *s, size_t n, char *out, size_t outsize,
   return 0;
 }
 
-/* A region: lowercase letters, digits and '-', starting with a letter,
-** as in "cn-north-4" or "ap-southeast-1". */
+/* A region: lowercase letters, digits and '-', starting with a letter and
+** not ending with '-' (it becomes a label of the registry host), as in
+** "cn-north-4" or "ap-southeast-1". -2 for a trailing '-'. */
 static int check_region(const char *s, size_t n, size_t *bad) {
   size_t i;
   if (n == 0 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {
@@ -114,6 +115,10 @@ static int check_region(const char *s, size_t n, size_t *bad) {
       return -1;
     }
   }
+  if (s[n - 1] == '-') { /* it is a label of the registry host */
+    *bad = n - 1;
+    return -2;
+  }
   return 0;
 }
 
@@ -123,11 +128,15 @@ static int check_project(swrauth_slice p, swrauth_err *err) {
   const char *us = memchr(p.ptr, '_', p.len);
   size_t rlen = us ? (size_t)(us - p.ptr) : p.len, bad = 0, i;
   char b[16];
+  int rc;
   if (p.len == 0) return swrauth__fail(err, "field 'project' is empty");
   if (p.len > 128)
     return swrauth__fail(err, "field 'project' is too long (%zu bytes, at most 128)",
                          p.len);
-  if (check_region(p.ptr, rlen, &bad) != 0) {
+  if ((rc = check_region(p.ptr, rlen, &bad)) != 0) {
+    if (rc == -2)
+      return swrauth__fail(err, "field 'project' has a region ending with '-' at byte "
+                           "%zu (the region names the registry host)", bad + 1);
     if (rlen == 0 || bad == 0)
       return swrauth__fail(err, "field 'project' must start with a region such as "
                            "'cn-north-4' (a lowercase letter first)");
@@ -186,6 +195,18 @@ static int check_registry(swrauth_slice r, swrauth_err *err) {
       img.domain.len != r.len)
     return swrauth__fail(err, "field 'registry' is not a registry host: give a host "
                          "name with a '.' (or 'localhost'), optionally with :port");
+  /* The grammar takes any digits as a port; one to connect to is 1..65535. */
+  i = r.len;
+  while (i > 0 && r.ptr[i - 1] >= '0' && r.ptr[i - 1] <= '9') i--;
+  if (i > 0 && i < r.len && r.ptr[i - 1] == ':') {
+    size_t j;
+    unsigned long port = 0;
+    for (j = i; j < r.len && port <= 65535; j++)
+      port = port * 10 + (unsigned long)(r.ptr[j] - '0');
+    if (port == 0 || port > 65535)
+      return swrauth__fail(err, "field 'registry' has a port out of range at byte %zu "
+                           "(a port is 1 to 65535)", i + 1);
+  }
   return 0;
 }
 

@@ -358,13 +358,18 @@ int swrauth_parse_image(const char *s, size_t n, swrauth_image *out,
   pend = rest;
   while (pend < n && s[pend] != ':' && s[pend] != '@') pend++;
   if (check_path(s, rest, pend, err) != 0) return -1;
-  if (pend > SWRAUTH_NAME_MAX)
-    return swrauth__fail(err, "repository name must not be more than %d "
-                         "characters (got %zu)", SWRAUTH_NAME_MAX, pend);
   im.path.ptr = s + rest;
   im.path.len = pend - rest;
   im.library = span_eq(im.domain.ptr, im.domain.len, default_domain) &&
                memchr(im.path.ptr, '/', im.path.len) == NULL;
+  /* The limit is on the normalised path, as distribution/reference v0.6
+  ** (docker 26 and later) checks it: the domain is not counted, and
+  ** docker.io's "library/" is. */
+  if (im.path.len + (im.library ? 8 : 0) > SWRAUTH_NAME_MAX)
+    return swrauth__fail(err, "repository name must not be more than %d "
+                         "characters (got %zu%s)", SWRAUTH_NAME_MAX,
+                         im.path.len + (im.library ? 8 : 0),
+                         im.library ? ", counting docker.io's 'library/'" : "");
 
   tend = pend;
   if (pend < n && s[pend] == ':') {

@@ -105,13 +105,15 @@ static const char *push_printable(lua_State *L, const char *s, size_t n) {
 
 static int check_option(lua_State *L, int arg, const char *fname,
                         const char *const names[]) {
-  const char *name = check_string(L, arg, fname, NULL);
+  size_t len;
+  const char *name = check_string(L, arg, fname, &len);
   int i;
+  /* The length too: "image\0..." is not "image". */
   for (i = 0; names[i] != NULL; i++)
-    if (strcmp(names[i], name) == 0) return i;
+    if (strlen(names[i]) == len && strcmp(names[i], name) == 0) return i;
   return arg_error(L, arg, fname,
                    lua_pushfstring(L, "invalid option '%s'",
-                                   push_printable(L, name, lua_rawlen(L, arg))));
+                                   push_printable(L, name, len)));
 }
 
 /* --------------------------------------------------------------- derive */

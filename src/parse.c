@@ -3,7 +3,8 @@
 ** "auth" values (base64 of USER:PASSWORD).
 **
 ** A project is what swrauth_format accepts: a region (a lowercase letter,
-** then lowercase letters, digits and '-', as in "cn-north-4"), optionally
+** then lowercase letters, digits and '-', not ending with '-', as in
+** "cn-north-4"), optionally
 ** followed by '_' and a sub-project of letters, digits, '_', '-' and '.'.
 ** Byte positions in messages count from 1.
 */
@@ -44,6 +45,9 @@ static int check_project(const char *s, size_t n, swrauth_err *err) {
                            "lowercase letters, digits and '-'",
                            swrauth__describe_byte(c, b), i + 1);
   }
+  if (s[rlen - 1] == '-')
+    return swrauth__fail(err, "user: the project has a region ending with '-' at byte "
+                         "%zu (the region names the registry host)", rlen);
   if (us == NULL) return 0;
   if (rlen + 1 == n)
     return swrauth__fail(err, "user: the project has an empty sub-project after "

@@ -57,6 +57,12 @@ for e in tests/e2e/*.sh; do
   run_suite "e2e:$(basename "$e" .sh)" sh "$e"
 done
 
+# Fuzzing (short pass of every libFuzzer target, committed inputs replayed),
+# the C tests and specs against an ASan/UBSan build, and under valgrind.
+run_suite "fuzz:libfuzzer" sh tests/fuzz.sh
+run_suite "sanitizers:asan-ubsan" sh tests/asan.sh
+run_suite "sanitizers:valgrind" sh tests/valgrind.sh
+
 [ -n "$failures" ] && echo "# failing suites:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

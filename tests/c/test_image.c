@@ -449,8 +449,12 @@ static void test_tables(void) {
   }
 }
 
-/* Tag length 128 vs 129, name length 255 vs 256 (with and without a
-** domain), the [ref] "a/"x128 cases, and the whole-input limit. */
+/* Tag length 128 vs 129, path length 255 vs 256 (with and without a
+** domain), the [ref] "a/"x128 cases, and the whole-input limit. The path
+** limit is the one of distribution/reference v0.6 (docker 26+, checked
+** with docker 28's CLI): the normalised path, "library/" counted, the
+** domain not (found by fuzz/fuzz_parse_image; it counted the text up to
+** the tag, domain included and "library/" not). */
 static void test_limits(void) {
   static char buf[SWRAUTH_IMAGE_MAX + 64];
   static char want[SWRAUTH_IMAGE_MAX + 64];
@@ -469,32 +473,33 @@ static void test_limits(void) {
   check_invalid(buf, 4 + 129, "tag is longer than 128 characters (got 129)",
                 "tag of 129 characters");
 
-  /* name of 255 characters, no domain written */
-  memset(buf, 'a', 255);
-  memcpy(want, buf, 255);
-  want[255] = '\0';
+  /* a familiar name of 247 characters: "library/" + 247 = 255 */
+  memset(buf, 'a', 247);
+  memcpy(want, buf, 247);
+  want[247] = '\0';
   c.path = want;
   c.tag = "latest";
   c.tag_defaulted = 1;
-  check_valid(buf, 255, &c, "name of 255 characters");
-  buf[255] = 'a';
-  check_invalid(buf, 256,
-                "repository name must not be more than 255 characters (got 256)",
-                "name of 256 characters");
-  memcpy(buf + 255, ":t", 2);
-  check_valid(buf, 255, &c, "name of 255 characters (prefix of a longer buffer)");
+  check_valid(buf, 247, &c, "familiar name of 247 characters (library/ + 247)");
+  buf[247] = 'a';
+  check_invalid(buf, 248,
+                "repository name must not be more than 255 characters (got 256, "
+                "counting docker.io's 'library/')",
+                "familiar name of 248 characters");
+  memcpy(buf + 247, ":t", 2);
+  check_valid(buf, 247, &c, "familiar name of 247 characters (prefix of a longer buffer)");
 
-  /* name of 255 characters with a domain: "r.example/" + 245 */
+  /* a path of 255 characters after a domain: the domain is not counted */
   memcpy(buf, "r.example/", 10);
-  memset(buf + 10, 'b', 245);
-  memcpy(want, buf + 10, 245);
-  want[245] = '\0';
+  memset(buf + 10, 'b', 255);
+  memcpy(want, buf + 10, 255);
+  want[255] = '\0';
   {
     vcase d = {NULL, 0, "r.example", want, 0, "latest", 1, NULL, 0};
-    check_valid(buf, 255, &d, "domain + path of 255 characters");
+    check_valid(buf, 265, &d, "domain + path of 255 characters");
   }
-  buf[255] = 'b';
-  check_invalid(buf, 256, "must not be more than 255 characters (got 256)",
+  buf[265] = 'b';
+  check_invalid(buf, 266, "must not be more than 255 characters (got 256)",
                 "domain + path of 256 characters");
 
   /* [ref] reference_test.go: "a/"x128 + "a:tag" is too long, "a/"x127 +
@@ -513,8 +518,9 @@ static void test_limits(void) {
     check_valid(buf, n + 1 + 23, &d, "\"a/\"x127 + \"a:tag-puts-this-over-max\"");
   }
 
-  /* the longest valid reference: 255 + tag 128 + sha512 digest */
+  /* a long valid reference: path 255 + tag 128 + sha512 digest */
   memset(buf, 'c', 255);
+  buf[1] = '/'; /* not a familiar name: no "library/" */
   buf[255] = ':';
   memset(buf + 256, 'T', 128);
   memcpy(buf + 384, "@" D512, 1 + 7 + 128);
@@ -537,7 +543,8 @@ static void test_limits(void) {
                 "image reference is too long (1025 bytes, at most 1024)",
                 "input of 1025 bytes");
   check_invalid(buf, SWRAUTH_IMAGE_MAX,
-                "must not be more than 255 characters (got 1024)",
+                "must not be more than 255 characters (got 1032, counting "
+                "docker.io's 'library/')",
                 "input of 1024 bytes (the name limit applies)");
 }
 

@@ -10,9 +10,9 @@ local HELPER = ROOT .. "/bin/docker-credential-swr"
 
 -- Obviously fake test credentials; the key is the vendor's openssl
 -- pipeline's answer for them.
-local AK = "TESTAK0000000000E2E0"
-local SK = "testSecretKeyForSwrauthE2E0000000000000a"
-local KEY = "f692b22ffecb87b1158d2030449e584a30620e12bc9a9451bdc10f8e86bc0b42"
+local AK = "TESTAK0000000000HLP0"
+local SK = "testSecretKeyForSwrauthHelperSpec000000b"
+local KEY = "2d4dcb82208933ec3c36d44e67558d736f5288914f2e15e9cc62f4c2f8d9103a"
 local NOT_FOUND = "credentials not found in native keychain\n"
 local SWR = "swr.cn-north-4.myhuaweicloud.com"
 

@@ -129,9 +129,11 @@ describe("parse image", function()
     assert.are.equal("Uppercase", assert(parse("lowercase:Uppercase")).tag)
   end)
 
-  it("takes a tag of 128 characters and a name of 255", function()
+  it("takes a tag of 128 characters and a path of 255 (library/ counted, the domain not)", function()
     assert.is_table(parse("foo:" .. ("a"):rep(128)))
-    assert.is_table(parse(("a"):rep(255)))
+    assert.is_table(parse(("a"):rep(247)))                       -- library/ + 247
+    assert.is_table(parse(("a/"):rep(127) .. "a"))
+    assert.is_table(parse("registry.example.com:5000/" .. ("a/"):rep(127) .. "a"))
   end)
 
   it("refuses empty input", function()
@@ -175,7 +177,10 @@ describe("parse image", function()
 
   it("refuses names over 255 characters [ref]", function()
     refused(("a/"):rep(128) .. "a:tag", "must not be more than 255 characters")
-    refused(("a"):rep(256), "must not be more than 255 characters %(got 256%)")
+    refused(("a"):rep(256), "must not be more than 255 characters %(got 264, counting docker.io's 'library/'%)")
+    -- as docker 26+ (distribution/reference v0.6) counts it: found by fuzz_parse_image
+    refused(("a"):rep(248), "must not be more than 255 characters %(got 256, counting")
+    refused("registry.example.com/" .. ("a/"):rep(127) .. "ab", "must not be more than 255 characters %(got 256%)")
   end)
 
   it("refuses a bare 64-hex image ID [ref]", function()
