@@ -18,20 +18,8 @@ local SWR = "swr.cn-north-4.myhuaweicloud.com"
 
 local tmp
 
-local function write(path, text, mode)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  if mode then assert(uv.fs_chmod(path, tonumber(mode, 8))) end
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = require "tests.spec.support"
+local write, read = support.write, support.read
 
 local function mode(path)
   return string.format("%o", (proc.file_mode(path)))

@@ -96,20 +96,8 @@ local function show(s)
   return (("%q"):format(s):gsub("\\\n", "\\n"))
 end
 
-local function write(path, text, mode)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  if mode then os.execute("chmod " .. mode .. " " .. proc.quote(path)) end
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = require "tests.spec.support"
+local write, read = support.write, support.read
 
 -- Stubs for every program a formatted command may start with: they print
 -- their arguments NUL-separated, then \1 ends the command.

@@ -39,20 +39,8 @@ msg=${line#*|}
 exit "$code"
 ]]
 
-local function write(path, text, mode)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  if mode then os.execute("chmod " .. mode .. " '" .. path .. "'") end
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = require "tests.spec.support"
+local write, read = support.write, support.read
 
 local fake = {}
 

@@ -145,20 +145,8 @@ local D -- the test's directory
 local function sh(cmd) return os.execute(cmd) end
 local function q(s) return proc.quote(s) end
 
-local function write(path, text, mode)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  if mode then sh("chmod " .. mode .. " " .. q(path)) end
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local support = require "tests.spec.support"
+local write, read = support.write, support.read
 
 -- Files under a directory: list of {path=, mode= ("600"), type= "f"|"d"}
 -- (without a process: this machine is slow to start them).
