@@ -153,7 +153,8 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h include/swrauth.h $(FUZZ_
 	$(FUZZ_CC) $(FUZZ_BASE_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer -o $@ $< \
 	  $(FUZZ_CORE_OBJS) $(LDFLAGS) $(LDLIBS_SSL)
 
-fuzz-build: $(FUZZ_ALL_TARGETS:%=$(FUZZ_BUILD)/%)
+# The objects are named so make keeps them (not intermediate files).
+fuzz-build: $(FUZZ_CORE_OBJS) $(FUZZ_ALL_TARGETS:%=$(FUZZ_BUILD)/%)
 
 fuzz:
 	@sh tools/deps.sh fuzz
