@@ -31,9 +31,11 @@ ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
 
 # Build (make asan-check has done it; tests/run.sh has not).
-if ! make --no-print-directory -s WERROR=-Werror asan-build >"${TMPDIR:-/tmp}/swrauth-asan-build.log" 2>&1; then
+out=$(mktemp -d "${TMPDIR:-/tmp}/swrauth-asan.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+if ! make --no-print-directory -s WERROR=-Werror asan-build >"$out/build.log" 2>&1; then
   notok "build the ASan/UBSan variant (make asan-build)"
-  sed 's/^/# /' "${TMPDIR:-/tmp}/swrauth-asan-build.log" | tail -n 30
+  sed 's/^/# /' "$out/build.log" | tail -n 30
   echo "1..$n"
   exit 1
 fi
@@ -45,9 +47,6 @@ case $RT in
   *) notok "find the ASan runtime ($CCA -print-file-name=libasan.so gave '$RT')"; echo "1..$n"; exit 1 ;;
 esac
 REAL_LUA=$(command -v "$LUA") || { notok "$LUA not found"; echo "1..$n"; exit 1; }
-
-out=$(mktemp -d "${TMPDIR:-/tmp}/swrauth-asan.XXXXXX")
-trap 'rm -rf "$out"' EXIT
 
 # ASan/UBSan reports go to stderr; a report aborts the process.
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_string_checks=1:detect_stack_use_after_return=1"

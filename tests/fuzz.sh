@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 log=$(mktemp "${TMPDIR:-/tmp}/swrauth-fuzz-build.XXXXXX")
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/swrauth-fuzz-corpus.XXXXXX")
-trap 'rm -rf "$log" "$corpus"' EXIT
+trap 'rm -rf "$log" "$log.replay" "$log.fuzz" "$corpus"' EXIT
 
 if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
   echo "not ok 1 - ${FUZZ_CC:-clang} is missing (sh tools/deps.sh fuzz)"
