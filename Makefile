@@ -34,6 +34,11 @@ INST_ARDIR  ?= $(PREFIX)/lib
 # helper `get` that docker runs on every pull and push (BENCHMARKS.md).
 # Empty: keep the env line.
 LUA_INTERP  ?= $(shell command -v $(LUA) 2>/dev/null)
+# The installed modules are precompiled by LUAC: loading bytecode skips
+# the parser, most of a command's start-up (BENCHMARKS.md). Debug
+# information is kept, so errors still name file and line. Empty: install
+# the sources.
+LUAC        ?= $(shell command -v luac$(LUA_VERSION) 2>/dev/null)
 
 BUILD     ?= build
 CORE_SRCS := $(sort $(filter-out src/lswrauth.c,$(wildcard src/*.c)))
@@ -42,6 +47,7 @@ BIND_OBJ  := $(BUILD)/lswrauth.o
 CTESTS    := $(sort $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c)))
 LUA_MODS  := $(sort $(wildcard lua/swrauth/*.lua))
 BINS      := $(sort $(wildcard bin/*))
+LUA_BC    := $(LUA_MODS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 
 .PHONY: all install check ctests lint bench demo clean deps
 
@@ -100,11 +106,16 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 
-install: all
+$(BUILD)/luac/swrauth/%.lua: lua/swrauth/%.lua
+	@mkdir -p $(@D)
+	$(LUAC) -o $@ $<
+
+install: all $(if $(LUAC),$(LUA_BC))
 	install -d $(DESTDIR)$(INST_LIBDIR) $(DESTDIR)$(INST_LUADIR)/swrauth \
 	  $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_INCDIR) $(DESTDIR)$(INST_ARDIR)
 	install -m 0755 swrauth.so $(DESTDIR)$(INST_LIBDIR)/swrauth.so
-	$(if $(LUA_MODS),install -m 0644 $(LUA_MODS) $(DESTDIR)$(INST_LUADIR)/swrauth/)
+	$(if $(LUA_MODS),install -m 0644 $(if $(LUAC),$(LUA_BC),$(LUA_MODS)) \
+	  $(DESTDIR)$(INST_LUADIR)/swrauth/)
 	$(if $(BINS),install -m 0755 $(BINS) $(DESTDIR)$(INST_BINDIR)/)
 	$(if $(and $(BINS),$(LUA_INTERP)),sed -i '1s|^#!/usr/bin/env $(LUA)$$|#!$(LUA_INTERP)|' \
 	  $(addprefix $(DESTDIR)$(INST_BINDIR)/,$(notdir $(BINS))))

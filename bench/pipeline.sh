@@ -44,10 +44,14 @@ swr5="$*"
   { echo "pipeline.sh: swrauth release failed:" >&2; e2e_mask <"$T/out/swr.err" >&2; exit 1; }
 sh "$ROOT/bench/release_script.sh" "$src" t1 t2 >"$T/out/script.out" 2>"$T/out/script.err" ||
   { echo "pipeline.sh: the script failed:" >&2; e2e_mask <"$T/out/script.err" >&2; exit 1; }
-for tag in t1 t2; do
+sh "$ROOT/bench/release_script_api.sh" "$src" t1 t3 >"$T/out/api.out" 2>"$T/out/api.err" ||
+  { echo "pipeline.sh: the API script failed:" >&2; e2e_mask <"$T/out/api.err" >&2; exit 1; }
+grep -q '(registry API)' "$T/out/swr.err" ||
+  { echo "pipeline.sh: swrauth did not tag through the registry API" >&2; exit 1; }
+for tag in t1 t2 t3; do
   d=$(reg_digest "$E2E_REPO" "$tag")
   if [ "$d" != "$OCI_DIGEST" ] || ! grep -qF "$d" "$T/out/swr.out" ||
-    ! grep -qF "$d" "$T/out/script.out"; then
+    ! grep -qF "$d" "$T/out/script.out" || ! grep -qF "$d" "$T/out/api.out"; then
     echo "pipeline.sh: $tag: the registry serves '$d', not the image's $OCI_DIGEST" >&2
     exit 1
   fi
@@ -70,6 +74,7 @@ hwm5=$(peak $swr5)
   -- script1 sh "$ROOT/bench/release_script.sh" "$src" t1 \
   -- swr5 $swr5 \
   -- script5 sh "$ROOT/bench/release_script.sh" "$src" t1 t2 t3 t4 t5 \
+  -- api5 sh "$ROOT/bench/release_script_api.sh" "$src" t1 t2 t3 t4 t5 \
   >"$BENCH_OUT/pipeline.raw" || exit 1
 
 echo "Registry: Docker Distribution $(docker-registry --version 2>/dev/null | awk '{print $NF}') on"
@@ -80,5 +85,7 @@ echo "$hwm1 kB with 1 tag, $hwm5 kB with 5 tags."
 echo ""
 lua5.4 "$ROOT/bench/stats.lua" "$BENCH_OUT/pipeline.raw" \
   'swr1=`swrauth release`, 1 tag' 'script1=shell script, 1 tag' \
-  'swr5=`swrauth release`, 5 tags' 'script5=shell script, 5 tags' \
-  'swr1/script1<=1.05' 'swr5/script5<=1.05' 'swr5/swr1<=1.5' 'script5/script1'
+  'swr5=`swrauth release`, 5 tags' 'script5=shell script, 5 tags (skopeo copy per tag)' \
+  'api5=shell script, 5 tags (curl: manifest GET, PUTs)' \
+  'swr1/script1<=1.05' 'swr5/api5<=1.05' 'swr5/swr1<=1.5' 'swr5/script5' 'script5/script1' \
+  'api5/script1'

@@ -110,6 +110,11 @@ local function build_parser(state)
   rel:option("--semver", "Add the tags of version X.Y.Z: X.Y.Z, X.Y and X "
     .. "(a pre-release only itself).")
   rel:flag("--latest", "With --semver: add 'latest' too.")
+  rel:option("--remote-tag", "With skopeo, how tags after the first are added: api "
+    .. "(the registry's HTTP API through curl: one manifest GET, one PUT per tag), "
+    .. "engine (one skopeo copy per tag) or auto (api when curl is installed; "
+    .. "env SWRAUTH_REMOTE_TAG; default auto).")
+    :choices {"auto", "api", "engine"}
   local parse = command("parse", "Explain an image reference or a pasted login "
     .. "command (the key redacted).")
   parse:argument("kind", "What the text is."):choices {"image", "login"}
@@ -134,7 +139,7 @@ local FILE_FIELDS = {
   source = "string", repository = "string", tags = "table", semver = "string",
   latest = "boolean", project = "string", region = "string", registry = "string",
   engine = "string", insecure = "boolean", cert_dir = "string", retries = "number",
-  backoff = "number", timeout = "number",
+  backoff = "number", timeout = "number", remote_tag = "string",
 }
 
 -- Loads a release file: a Lua chunk run with an empty environment.
@@ -190,6 +195,14 @@ local function pipeline_options(a, sys, file)
     err = sys.err,
   }
   o.insecure = a.insecure or file.insecure or truthy(env("SWRAUTH_INSECURE")) or false
+  local rt = pick("remote_tag", "remote_tag", "SWRAUTH_REMOTE_TAG")
+  if rt ~= nil then
+    if rt ~= "auto" and rt ~= "api" and rt ~= "engine" then
+      return nil, "--remote-tag (SWRAUTH_REMOTE_TAG) must be auto, api or engine, got '"
+        .. tostring(rt) .. "'"
+    end
+    o.remote_tag = rt
+  end
   local valid = false
   for _, n in ipairs(M.ENGINES) do valid = valid or n == o.engine end
   if not valid then

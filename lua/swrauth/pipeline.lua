@@ -42,6 +42,10 @@ M.DEFAULTS = {
   backoff = 1,            -- seconds before the second attempt; doubles each time
   backoff_max = 30,       -- longest wait between attempts
   timeout = nil,          -- seconds before an engine command is stopped
+  remote_tag = "auto",    -- how release adds tags 2..n with skopeo: "api" (the
+                          -- registry's HTTP API through curl: one manifest GET, a
+                          -- PUT per tag), "engine" (one skopeo copy per tag), or
+                          -- "auto" (api when curl is on PATH)
   quiet = false,          -- no step lines
   json = false,           -- summary as JSON on `out`
   env = nil,              -- environment overrides for engines (NAME = value | false);
@@ -58,7 +62,7 @@ local TYPES = {
   cert_dir = "string", dry_run = "boolean", retries = "number", backoff = "number",
   backoff_max = "number", timeout = "number", quiet = "boolean", json = "boolean",
   env = "table", out = "writer", err = "writer", sleep = "function",
-  getenv = "function",
+  getenv = "function", remote_tag = "string",
 }
 
 --- Variables removed from the engines' environment.
@@ -149,6 +153,11 @@ local function check_options(opts)
   end
   if opts.timeout == math.huge then
     misuse("pipeline.new: option 'timeout' must be a finite number (omit it for none)", 3)
+  end
+  if opts.remote_tag and opts.remote_tag ~= "auto" and opts.remote_tag ~= "api"
+    and opts.remote_tag ~= "engine" then
+    misuse("pipeline.new: option 'remote_tag' must be one of auto, api, engine (got '"
+           .. opts.remote_tag .. "')", 3)
   end
   if opts.engine and opts.engine ~= "auto" and not engines.get(opts.engine) then
     misuse("pipeline.new: option 'engine' must be one of docker, podman, buildah, "
@@ -712,6 +721,126 @@ function P:_copy(step, from, ref, remote)
   return r
 end
 
+-- Whether release adds tags 2..n through the registry's API (see
+-- `swrauth.registry`): with skopeo, when curl is found (remote_tag
+-- "auto") or always ("api"; curl missing is then an engine error).
+function P:_api_tagging(e, n)
+  local mode = self.o.remote_tag
+  if n < 2 or not e.remote_tag or mode == "engine" then return false end
+  if self.o.dry_run then return true end
+  if proc.which("curl", self:_path()) then return true end
+  if mode == "api" then
+    return nil, "tag: 'curl' not found on PATH (package curl); it makes the registry API "
+      .. "requests of --remote-tag api (use --remote-tag engine for one skopeo copy per tag)",
+      "engine"
+  end
+  return false
+end
+
+-- Runs `fn()` (returning a result, or nil, message, transient) up to
+-- `retries` times while its failures are transient.
+function P:_retry(step, detail, fn)
+  local attempts = self.o.retries
+  for n = 1, attempts do
+    local res, err, transient = fn()
+    if res then return res, n end
+    if n == attempts or not transient then
+      if n > 1 then err = err .. " (after " .. n .. " attempts)" end
+      return nil, err
+    end
+    local wait = self:backoff(n)
+    if not self.o.quiet then
+      self:_warn(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s"):format(
+        step, detail, n, attempts, err, wait))
+    end
+    self.sleep(wait)
+  end
+end
+
+-- Adds the tags `rest` (full references) to the manifest `first` (the
+-- `{reference=, digest=}` just pushed) through the registry's API: one
+-- manifest GET (by digest when known), then one PUT per tag, all PUTs in
+-- one curl process; transient failures are retried as engine steps are.
+function P:_api_tag(repo, first, rest)
+  local registry = require "swrauth.registry"
+  local tags = {}
+  for i, ref in ipairs(rest) do tags[i] = ref:match(":([^:/]+)$") end
+  local from = first.digest and first.digest:find("^sha256:%x+$") and first.digest
+    or first.reference:match(":([^:/]+)$")
+  local detail_of = function(ref) return first.reference .. " -> " .. ref end
+  local base = self.registry .. "/v2/" .. repo .. "/manifests/"
+  self:plan(rest)
+  if self.o.dry_run then
+    local lines = {registry.describe("GET", base .. (first.digest and "DIGEST" or from))}
+    for _, t in ipairs(tags) do lines[#lines + 1] = registry.describe("PUT", base .. t) end
+    for _, line in ipairs(lines) do
+      self.commands[#self.commands + 1] = line
+      if not self.o.json then self.out(line .. "\n") end
+    end
+    for _, ref in ipairs(rest) do
+      self.steps[#self.steps + 1] = {step = "tag", detail = self.red:redact(detail_of(ref)),
+                                     seconds = 0, attempts = 0}
+      self.pushed[#self.pushed + 1] = {reference = ref, digest = nil}
+    end
+    return true
+  end
+  local cred = self.cred
+  local client = registry.new{
+    registry = self.registry, user = cred.user, key = cred.key,
+    insecure = self.o.insecure, cert_dir = self.o.cert_dir, timeout = self.o.timeout,
+    env = self.o.env, on_secret = function(token) self.red:add(token) end,
+  }
+  local t0 = proc.clock()
+  local m, err = self:_retry("tag", "GET " .. base .. from, function()
+    return client:get_manifest(repo, from)
+  end)
+  if not m then
+    client:close()
+    self.failed[rest[1]] = "tag"
+    return fail(self, "tag", err)
+  end
+  local pending, refs = tags, rest
+  local attempts = self.o.retries
+  for n = 1, attempts do
+    local list, why, transient = client:put_manifest(repo, pending, m)
+    local done = 0
+    if list then
+      local seconds = proc.clock() - t0
+      for i, it in ipairs(list) do
+        if it.error then
+          why, transient = it.error, it.transient
+          break
+        end
+        done = i
+        local r = {reference = refs[i], digest = it.digest or m.digest or first.digest}
+        self.pushed[#self.pushed + 1] = r
+        self.steps[#self.steps + 1] = {step = "tag", detail = self.red:redact(detail_of(refs[i])),
+                                       seconds = seconds, attempts = n}
+        self:_step_line("tag", detail_of(refs[i]) .. " (registry API)", seconds)
+      end
+    end
+    -- The tag that failed and those after it, not tried.
+    local again_tags, again_refs = {}, {}
+    for i = done + 1, #pending do
+      again_tags[#again_tags + 1], again_refs[#again_refs + 1] = pending[i], refs[i]
+    end
+    if #again_tags == 0 then client:close(); return true end
+    if n == attempts or not transient then
+      client:close()
+      self.failed[again_refs[1]] = "tag"
+      if n > 1 then why = why .. " (after " .. n .. " attempts)" end
+      return fail(self, "tag", why)
+    end
+    local wait = self:backoff(n)
+    if not self.o.quiet then
+      self:_warn(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s"):format(
+        "tag", detail_of(again_refs[1]), n, attempts, why, wait))
+    end
+    self.sleep(wait)
+    pending, refs = again_tags, again_refs
+  end
+end
+
 local TAG = "^[%w_][%w_.-]*$"
 
 --- The full reference REGISTRY/REPOSITORY:TAG, or nil and a message.
@@ -811,7 +940,15 @@ function P:release(spec)
     r, err, kind = self:push(refs[1])
     if not r then return nil, err, kind end
   end
-  for i = 2, #refs do
+  local api, aerr, akind = self:_api_tagging(e, #refs)
+  if aerr then return stop(refs[2], aerr, akind) end
+  if api then
+    local rest = {}
+    for i = 2, #refs do rest[#rest + 1] = refs[i] end
+    ok, err, kind = self:_api_tag(spec.repository, r, rest)
+    if not ok then return nil, err, kind end
+  end
+  for i = 2, api and 0 or #refs do
     local ri
     if e.remote_tag then
       ri, err, kind = self:_copy("tag", refs[1], refs[i], true)

@@ -19,6 +19,14 @@
 -- are closed at once, uncounted (plain HTTP only: engines with TLS
 -- verification off then fall back to HTTP).
 --
+-- FAULTPROXY_BEARER=USER:PASS in the environment makes the proxy a registry with token authentication
+-- (as SWR and Docker Hub are) in front of a registry taking Basic
+-- USER:PASS: a request without a token it issued gets 401 with
+-- `WWW-Authenticate: Bearer realm="http://HOST/token",service=faultproxy,
+-- scope=...`; GET /token with Basic USER:PASS answers {"token": ...}
+-- (logged as "N GET /token?QUERY -> token"); a request with an issued
+-- token is forwarded with Basic USER:PASS in its place.
+--
 -- One request per connection: the request head gets "Connection: close",
 -- so the registry closes the connection after its answer and the client
 -- opens a new one for its next request; the rest (bodies, answers) is
@@ -43,6 +51,22 @@ if not up_host or not opts.port_file or not opts.log then
   os.exit(2)
 end
 local remaining = tonumber(opts.count) or 0
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function base64(s)
+  return ((s:gsub(".", function(c)
+    local b, bits = c:byte(), ""
+    for k = 8, 1, -1 do bits = bits .. ((b >> (k - 1)) & 1) end
+    return bits
+  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
+    if #x < 6 then return "" end
+    local n = tonumber(x, 2)
+    return B64:sub(n + 1, n + 1)
+  end) .. ({"", "==", "="})[#s % 3 + 1])
+end
+local bearer = os.getenv("FAULTPROXY_BEARER")
+local basic = bearer and bearer ~= "" and ("Basic " .. base64(bearer)) or nil
+local issued, tokens = {}, 0
 local logf = assert(io.open(opts.log, "a"))
 logf:setvbuf("line")
 local seen = 0
@@ -127,11 +151,44 @@ local function handle(client)
       end
       return answer(client, opts.action)
     end
+    local auth = head:match("\r\n[Aa]uthorization:%s*([^\r\n]*)")
+    if basic and target:find("^/token%?") then
+      client:read_stop()
+      local status, body = "401 Unauthorized", '{"errors":[{"code":"UNAUTHORIZED"}]}\n'
+      if auth == basic then
+        tokens = tokens + 1
+        local tok = ("faultproxy-token-%d-%d"):format(tokens, math.random(1e9))
+        issued["Bearer " .. tok] = true
+        status, body = "200 OK", ('{"token":"%s","expires_in":300}\n'):format(tok)
+      end
+      logf:write(("%d %s -> token %s\n"):format(seen, line, status:sub(1, 3)))
+      client:write(("HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+        .. "Content-Length: %d\r\nConnection: close\r\n\r\n%s"):format(status, #body, body))
+      client:shutdown(function() stop() end)
+      return
+    end
+    if basic and not issued[auth or ""] then
+      client:read_stop()
+      local host = head:match("\r\n[Hh]ost:%s*([^\r\n]*)") or "127.0.0.1"
+      local repo = target:match("^/v2/(.-)/[%l_]+/")
+      local body = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}\n'
+      logf:write(("%d %s -> challenge\n"):format(seen, line))
+      client:write(("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+        .. 'Www-Authenticate: Bearer realm="http://%s/token",service="faultproxy"%s\r\n'
+        .. "Content-Length: %d\r\nConnection: close\r\n\r\n%s"):format(host,
+        repo and (',scope="repository:' .. repo .. ':pull"') or "", #body, body))
+      client:shutdown(function() stop() end)
+      return
+    end
     logf:write(("%d %s -> pass\n"):format(seen, line))
     -- One request per connection.
     local lines = {}
     for l in (head .. "\r\n"):gmatch("(.-)\r\n") do
-      if not l:lower():find("^connection:") and not l:lower():find("^keep%-alive:") then
+      local low = l:lower()
+      if basic and low:find("^authorization:") then
+        l = "Authorization: " .. basic
+      end
+      if not low:find("^connection:") and not low:find("^keep%-alive:") then
         lines[#lines + 1] = l
       end
     end

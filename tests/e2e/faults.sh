@@ -200,7 +200,8 @@ EOF
 chmod +x "$T/crash/skopeo"
 : >"$T/logs/crash.log"
 SW_PATH="$T/crash:$PATH"
-export SW_PATH CRASH_ON=":1.1"
+# Tags after the first by skopeo copy (the registry API path is tested below).
+export SW_PATH CRASH_ON=":1.1" SWRAUTH_REMOTE_TAG=engine
 swp crash key "$REG_HOST" release "oci:$T/layout:1.0" --repository team/crash --tag 1.0 --tag 1.1 --tag 1.2
 exit_is "engine exits 2 mid-release" 1
 err_has "engine exits 2 mid-release: the error names the step, the command and the exit status" \
@@ -227,7 +228,7 @@ swp crash-kill key "$REG_HOST" release "oci:$T/layout:1.0" --repository team/cra
 exit_is "engine killed (SIGKILL) mid-release" 1
 err_has "engine killed: the error says exit 137" "^swrauth: tag: 'skopeo copy .*' failed \(exit 137\)"
 is "engine killed: not retried (no output says it was transient)" "$(grep -c . "$T/logs/crash.log")" 1
-unset SW_PATH CRASH_ON CRASH_KILL
+unset SW_PATH CRASH_ON CRASH_KILL SWRAUTH_REMOTE_TAG
 
 # ------------------------------------------------------ registry down
 DOWN="127.0.0.1:$(e2e_free_port)"
@@ -285,24 +286,39 @@ took_between "push: bounded time with two waits (0.2 + 0.4 s)" 600 8000
 is "push: the registry has both tags" "$(reg_tags "$REPO" | tr '\n' ' ')" "1.0 1.1 "
 proxy_stop
 
-# Every manifest PUT of the second tag fails: the release stops there.
-proxy_start --match '^PUT /v2/team/app/manifests/2%.1$' --count -1 --action 503
-swp tag503 key "$PX_HOST" release "oci:$T/layout:1.0" --repository "$REPO" --tag 2.0 --tag 2.1 --tag 2.2
-exit_is "tag: 503 on every manifest PUT of 2.1" 1
-is "tag: exactly 3 attempts reached the registry (--retries 3)" \
-  "$(px_count ' PUT /v2/team/app/manifests/2\.1 ')" 3
-err_has "tag: the error names the step, the attempts and the status" \
-  "^swrauth: tag: 'skopeo copy .*docker://$PX_HOST/team/app:2.1' failed \(exit 1\) after 3 attempts: .*503 Service Unavailable$"
-took_between "tag: bounded time" 600 8000
-is "tag: stdout lists 2.0 with the registry's digest" "$(cat "$SW_OUT")" \
-  "$(R 2.0) $(reg_digest "$REPO" 2.0)"
-is "tag: stderr lists 2.1 (tag failed) and 2.2 (skipped)" \
-  "$(grep '^not pushed' "$SW_ERR")" "not pushed  $(R 2.1)  (tag failed)
-not pushed  $(R 2.2)  (skipped)"
-is "tag: the registry has 2.0, not 2.1 or 2.2" "$(reg_tags "$REPO" | grep '^2' | tr '\n' ' ')" "2.0 "
-SWRAUTH_BACKOFF=0.05 swp tag503-5 key "$PX_HOST" --retries 5 release "oci:$T/layout:1.0" --repository "$REPO" --tag 2.0 --tag 2.1
-is "tag: --retries 5 gives 5 more attempts" "$SW_RC $(px_count ' PUT /v2/team/app/manifests/2\.1 ')" "1 8"
-proxy_stop
+# Every manifest PUT of the second tag fails: the release stops there,
+# with tags added by skopeo copy (engine) and through the registry API.
+for how in engine api; do
+  rp=team/tag$how
+  RR() { echo "$PX_HOST/$rp:$1"; }
+  proxy_start --match "^PUT /v2/$rp/manifests/2%.1$" --count -1 --action 503
+  if [ $how = engine ]; then
+    why="'skopeo copy .*docker://$PX_HOST/$rp:2.1' failed \(exit 1\) after 3 attempts: .*503 Service Unavailable"
+  else
+    why="PUT $PX_HOST/v2/$rp/manifests/2.1: HTTP 503 \(UNAVAILABLE: service unavailable\) \(after 3 attempts\)"
+  fi
+  swp tag503-$how key "$PX_HOST" --json release "oci:$T/layout:1.0" --repository "$rp" --tag 2.0 \
+    --tag 2.1 --tag 2.2 --remote-tag $how
+  exit_is "tag ($how): 503 on every manifest PUT of 2.1" 1
+  is "tag ($how): exactly 3 attempts reached the registry (--retries 3)" \
+    "$(px_count " PUT /v2/$rp/manifests/2\.1 ")" 3
+  err_has "tag ($how): the error names the step, the attempts and the status" "^swrauth: tag: $why$"
+  took_between "tag ($how): bounded time" 600 8000
+  is "tag ($how): --json: ok false, 2.0 pushed, 2.1 failed, 2.2 skipped" \
+    "$(json_summary "$SW_OUT" | grep -v '^attempts' | tr '\t' ' ')" \
+    "ok false 1
+pushed $(RR 2.0)
+not_pushed $(RR 2.1) failed tag
+not_pushed $(RR 2.2) skipped -"
+  is "tag ($how): the registry has 2.0, not 2.1 or 2.2" \
+    "$(reg_tags "$rp" | grep '^2' | tr '\n' ' ')" "2.0 "
+  is "tag ($how): 2.2 was never tried" "$(px_count " PUT /v2/$rp/manifests/2\.2 ")" 0
+  SWRAUTH_BACKOFF=0.05 swp tag503-5-$how key "$PX_HOST" --retries 5 release "oci:$T/layout:1.0" \
+    --repository "$rp" --tag 2.0 --tag 2.1 --remote-tag $how
+  is "tag ($how): --retries 5 gives 5 more attempts" \
+    "$SW_RC $(px_count " PUT /v2/$rp/manifests/2\.1 ")" "1 8"
+  proxy_stop
+done
 
 # podman: local tag + push; blob uploads fail twice (502), then through;
 # then every manifest PUT of the second tag fails.
@@ -359,6 +375,70 @@ err_has "login: the error says it timed out after 2 attempts" \
   "^swrauth: login: 'skopeo login .*' failed \(timed out after 1 s\) after 2 attempts"
 took_between "login: two timeouts and one wait" 2000 6000
 proxy_stop
+
+# ------------------------------------------- registry API: token auth, curl
+# A registry with token authentication (as SWR): the proxy answers 401 with
+# a Bearer challenge and issues tokens for Basic PROJECT@AK:KEY.
+FAULTPROXY_BEARER="$E2E_USER:$E2E_KEY"
+export FAULTPROXY_BEARER
+proxy_start
+unset FAULTPROXY_BEARER
+swp bearer key "$PX_HOST" release "oci:$T/layout:1.0" --repository team/bear \
+  --tag 3.0 --tag 3.1 --tag 3.2 --remote-tag api
+exit_is "token auth: release with 3 tags" 0
+is "token auth: the registry has 3.0, 3.1 and 3.2 on one digest" \
+  "$(reg_tags team/bear | tr '\n' ' ') $(for t in 3.0 3.1 3.2; do reg_digest team/bear $t; done | sort -u | wc -l)" \
+  "3.0 3.1 3.2  1"
+is "token auth: 3.1 and 3.2 added through the registry API" \
+  "$(grep -c '^tag .*(registry API)' "$SW_ERR")" 2
+is "token auth: swrauth's requests got a token for pull,push" \
+  "$(px_count 'GET /token\?service=faultproxy&scope=repository%3Ateam%2Fbear%3Apull%2Cpush -> token 200')" 1
+is "token auth: the manifest PUTs of 3.1 and 3.2 passed with the token" \
+  "$(px_count ' PUT /v2/team/bear/manifests/3\.[12] -> pass')" 2
+is "token auth: no token in swrauth's output" "$(cat "$SW_OUT" "$SW_ERR" | grep -c faultproxy-token)" 0
+# The token service refuses a wrong key: the registry module says so.
+# mod_lua CODE: Lua with the checkout's modules.
+mod_lua() { LUA_PATH_5_4="$ROOT/lua/?.lua;;" LUA_CPATH_5_4="$ROOT/?.so;;" "${LUA:-lua5.4}" -e "$1"; }
+tokfail=$(SWRAUTH_TEST_HOST="$PX_HOST" SWRAUTH_TEST_USER="$E2E_USER" mod_lua '
+  local reg = require("swrauth.registry").new{registry = os.getenv("SWRAUTH_TEST_HOST"),
+    user = os.getenv("SWRAUTH_TEST_USER"), key = ("0"):rep(64), insecure = true}
+  local m, err, transient = reg:get_manifest("team/bear", "3.0")
+  reg:close()
+  print(tostring(m) .. " " .. tostring(transient) .. " " .. err)')
+case $tokfail in
+  "nil false token service http://$PX_HOST/token: HTTP 401 (UNAUTHORIZED): the registry refused the credentials"*)
+    ok "token auth: a wrong key is refused by the token service, not retried" ;;
+  *) not_ok "token auth: a wrong key is refused by the token service, not retried (got: $tokfail)" ;;
+esac
+proxy_stop
+# Without --insecure a plain-HTTP token realm is refused (the key would go
+# unencrypted); checked on the module, as the registry is plain HTTP too.
+realm=$(mod_lua '
+  local reg = require("swrauth.registry").new{registry = "r.example", user = "u", key = "k"}
+  print(select(2, reg:_fetch_token({realm = "http://r.example/token"}, "team/app")))')
+case $realm in
+  "token service http://r.example/token is plain HTTP"*) ok "token auth: a plain-HTTP realm is refused without --insecure" ;;
+  *) not_ok "token auth: a plain-HTTP realm is refused without --insecure (got: $realm)" ;;
+esac
+
+# curl missing: --remote-tag api is an engine error (exit 4) naming curl;
+# auto falls back to one skopeo copy per tag.
+mkdir -p "$T/nocurl"
+for f in /usr/bin/* /bin/*; do
+  case ${f##*/} in curl) ;; *) [ -e "$T/nocurl/${f##*/}" ] || ln -s "$f" "$T/nocurl/${f##*/}" ;; esac
+done
+SW_PATH="$T/shim:$T/nocurl" swp nocurl-api key "$REG_HOST" release "oci:$T/layout:1.0" \
+  --repository team/nocurl --tag 4.0 --tag 4.1 --remote-tag api
+exit_is "curl missing, --remote-tag api" 4
+err_has "curl missing, --remote-tag api: the error names curl and its package" \
+  "^swrauth: tag: 'curl' not found on PATH \(package curl\)"
+: >"$T/logs/argv.log"
+SW_PATH="$T/shim:$T/nocurl" swp nocurl-auto key "$REG_HOST" release "oci:$T/layout:1.0" \
+  --repository team/nocurl --tag 4.0 --tag 4.1
+exit_is "curl missing, --remote-tag auto" 0
+is "curl missing, auto: 4.1 added by skopeo copy in the registry" \
+  "$(grep -c "^skopeo \[copy\].*\[docker://$REG_HOST/team/nocurl:4\.0\] \[docker://$REG_HOST/team/nocurl:4\.1\]\$" "$T/logs/argv.log")" 1
+is "curl missing, auto: the registry has 4.0 and 4.1" "$(reg_tags team/nocurl | tr '\n' ' ')" "4.0 4.1 "
 
 # ------------------------------------------------------ auth-file faults
 # A tmpfs for the config files: full (16 KiB, filled), then read-only.

@@ -25,6 +25,11 @@ for scheme in http https; do
   run_scenario "oci:$T/layout:1.0"
   [ -z "$REL_DIGEST" ] ||
     is "$scheme: the registry serves the layout's manifest unchanged" "$REL_DIGEST" "$OCI_DIGEST"
+  # Tags 1.4 and 1 went through the registry API (curl), not skopeo copies.
+  is "$scheme: release added 1.4 and 1 through the registry API" \
+    "$(grep -c '^tag .*(registry API)' "$T/out/$scheme-release.err")" 2
+  is "$scheme: no skopeo copy to 1.4 or 1" \
+    "$(grep -cE "^skopeo \[copy\].* \[docker://$REG_HOST/$E2E_REPO:1(\.4)?\]\$" "$T/logs/argv.log")" 0
   registry_stop
 done
 check_engine_used skopeo

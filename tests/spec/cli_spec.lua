@@ -365,7 +365,7 @@ describe("swrauth command", function()
     it("copies then tags remotely with skopeo", function()
       local r = swr({"--project", "cn-north-4", "--registry", REG, "--engine", "skopeo",
                      "--insecure", "release", "oci:/b/oci:1", "--repository", "team/app",
-                     "--tag", "1", "--tag", "latest"}, CREDS)
+                     "--tag", "1", "--tag", "latest", "--remote-tag", "engine"}, CREDS)
       assert.equal(0, r.status)
       assert.equal(3, calls())
       assert.equal("oci:/b/oci:1", argv_of(2)[6])

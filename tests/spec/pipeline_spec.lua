@@ -143,6 +143,10 @@ describe("pipeline.new", function()
     assert.equal("pipeline.new: option 'engine' must be one of docker, podman, buildah, "
                  .. "skopeo, nerdctl, ctr, auto (got 'rkt')",
                  raised(pipeline.new, with {engine = "rkt"}))
+    assert.equal("pipeline.new: option 'remote_tag' must be one of auto, api, engine (got 'curl')",
+                 raised(pipeline.new, with {remote_tag = "curl"}))
+    assert.equal("pipeline.new: option 'remote_tag' must be a string, got boolean",
+                 raised(pipeline.new, with {remote_tag = true}))
   end)
   it("requires a project and checks it", function()
     assert.equal("pipeline.new: option 'project' is required (e.g. 'cn-north-4')",
@@ -535,7 +539,7 @@ describe("pipeline with a fake engine", function()
                    .. R .. "latest " .. DIGEST_B .. "\n", cap.text("out"))
     end)
     it("copies once, then tags in the registry without uploading (skopeo)", function()
-      local p = make(f, {engine = "skopeo", insecure = true})
+      local p = make(f, {engine = "skopeo", insecure = true, remote_tag = "engine"})
       local res = assert(p:release {source = "oci:/build/oci:1.4.2", repository = "team/app",
                                     tags = {"1.4.2", "latest"}})
       assert.equal(3, f:count())
@@ -661,6 +665,20 @@ describe("pipeline with a fake engine", function()
       assert.equal("docker login -u " .. USER .. " --password-stdin " .. REG .. " < <redacted>\n",
                    cap.text("out"))
       assert.equal(0, f:count())
+    end)
+    it("shows the registry API requests of release with skopeo (no secret)", function()
+      local p, cap = make(f, {dry_run = true, engine = "skopeo", insecure = true, json = true})
+      local res = assert(p:release {source = "oci:/b/oci:1", repository = "team/app",
+                                    tags = {"1", "1.0", "latest"}})
+      assert.equal(0, f:count())
+      assert.equal(3, #res)
+      local cmds = p:report().commands
+      local base = REG .. "/v2/team/app/manifests/"
+      assert.same({"curl -q --config - < [config: GET " .. base .. "1]",
+                   "curl -q --config - < [config: PUT " .. base .. "1.0]",
+                   "curl -q --config - < [config: PUT " .. base .. "latest]"},
+                  {cmds[3], cmds[4], cmds[5]})
+      assert.falsy((cap.text("out") .. cap.text("err")):find(KEY, 1, true))
     end)
     it("does not need the engine installed", function()
       local p, cap = make(f, {dry_run = true, engine = "nerdctl",

@@ -135,6 +135,33 @@ exit 0
 
 SHIM = SHIM:gsub("DIGESTHEX", ("b"):rep(64))
 
+-- A recording curl (the registry API requests of `release` with skopeo):
+-- records as the engines do, then answers each request of its config
+-- (stdin) as a registry would: a manifest for a GET, 201 for a PUT.
+local CURL_SHIM = SHIM:match("^(.-)user= prev=") .. [[
+dig=sha256:DIGESTHEX
+put= out=
+answer() {
+  if [ -n "$put" ]; then
+    printf '201\t0\t\t%s\t\t\n' "$dig"
+  else
+    printf '{"schemaVersion":2}' > "$out"
+    printf '200\t0\tapplication/vnd.oci.image.manifest.v1+json\t%s\t\t\n' "$dig"
+  fi
+  put= out=
+}
+while IFS= read -r line; do
+  case $line in
+    next) answer ;;
+    upload-file*) put=1 ;;
+    output*) out=${line#*\"}; out=${out%\"} ;;
+  esac
+done < "$d/$n.stdin"
+answer
+exit 0
+]]
+CURL_SHIM = CURL_SHIM:gsub("DIGESTHEX", ("b"):rep(64))
+
 local ENGINES = {"docker", "podman", "buildah", "skopeo", "nerdctl", "ctr"}
 local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUTH_LOGIN_KEY",
                "SWRAUTH_CREDENTIALS_FILE", "SWRAUTH_PROJECT", "SWRAUTH_REGISTRY", "SWRAUTH_ENGINE",
@@ -263,7 +290,17 @@ local function check_hygiene(r, allow)
     for _, n in ipairs {"HUAWEICLOUD_SDK_SK", "SWRAUTH_LOGIN_KEY"} do
       if c.names[n] then problems[#problems + 1] = where .. ": environment has " .. n end
     end
-    if c.stdin ~= "" and c.stdin ~= KEY .. "\n" and c.stdin ~= BADKEY .. "\n" then
+    local stdin = c.stdin
+    if c.name == "curl" then
+      -- curl's config: the key only as its user value, curl reads no other.
+      if table.concat(c.argv, " ") ~= "curl -q --config -" then
+        problems[#problems + 1] = where .. ": curl's arguments are not -q --config -"
+      end
+      stdin = stdin:gsub('\nuser = "' .. USER:gsub("%p", "%%%0") .. ':%x+"\n', "\n")
+      problem(where .. " curl config holds a key elsewhere than its user", found(stdin, KEY_FORMS))
+      stdin = ""
+    end
+    if stdin ~= "" and stdin ~= KEY .. "\n" and stdin ~= BADKEY .. "\n" then
       problems[#problems + 1] = where .. ": stdin is not empty nor KEY\\n: " .. mask(c.stdin)
     end
     problem(where .. " stdin holds the SK", found(c.stdin, SK_FORMS))
@@ -335,6 +372,7 @@ describe("secret hygiene", function()
     sh("mkdir -p " .. q(D .. "/bin") .. " " .. q(D .. "/none") .. " " .. q(D .. "/in/certs")
        .. " " .. q(D .. "/in/oci"))
     for _, e in ipairs(ENGINES) do write(D .. "/bin/" .. e, SHIM, "755") end
+    write(D .. "/bin/curl", CURL_SHIM, "755")
     write(D .. "/in/credentials.csv", "User Name,Access Key Id,Secret Access Key\r\nhygiene,"
       .. AK .. "," .. SK .. "\r\n", "600")
     write(D .. "/in/certs/ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
@@ -447,6 +485,14 @@ describe("secret hygiene", function()
         check_hygiene(r, {ctr = true})
         assert.matches(REG .. "/team/app:1.4.2 sha256:", r.stdout, 1, true)
         if e ~= "ctr" then assert.equal(KEY .. "\n", r.calls[1].stdin) end
+        if e == "skopeo" then
+          -- 1.4 and 1 through the registry API: one GET, then both PUTs.
+          assert.equal(2, calls_of(r, "curl"))
+          local get, put = r.calls[3].stdin, r.calls[4].stdin
+          assert.matches('user = "' .. USER .. ':' .. KEY .. '"', get, 1, true)
+          assert.equal(2, select(2, put:gsub("\nupload%-file = ", "")))
+          assert.matches("/v2/team/app/manifests/1\"", put, 1, true)
+        end
       end)
       it("release --json with the credentials CSV", function()
         local r = run {args = with(G(e), {"--json", "release", src, "--repository", "team/app",
