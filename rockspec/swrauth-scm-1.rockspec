@@ -53,6 +53,7 @@ build = {
     ["swrauth.json"] = "lua/swrauth/json.lua",
     ["swrauth.pipeline"] = "lua/swrauth/pipeline.lua",
     ["swrauth.proc"] = "lua/swrauth/proc.lua",
+    ["swrauth.registry"] = "lua/swrauth/registry.lua",
   },
   install = {
     bin = {

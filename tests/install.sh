@@ -107,6 +107,27 @@ for f in lib/lua/5.4/swrauth.so share/lua/5.4/swrauth/pipeline.lua bin/swrauth \
 done
 mode=$(stat -c %a "$D/usr/local/bin/swrauth" 2>/dev/null)
 is "installed commands are mode 755" "$mode" 755
+# The modules are installed precompiled (luac5.4): a binary chunk starts
+# with ESC "Lua" and version byte 0x54; every one loads and keeps its
+# debug information (error positions name the source file).
+nbc=0
+nmods=0
+for f in "$D"/usr/local/share/lua/5.4/swrauth/*.lua; do
+  nmods=$((nmods + 1))
+  [ "$(head -c 5 "$f" | od -An -tx1 | tr -d ' \n')" = 1b4c756154 ] && nbc=$((nbc + 1))
+done
+is "make install precompiles every module (binary chunks)" "$nbc" "$nmods"
+is "the precompiled modules load and keep line information" \
+  "$(LUA_PATH_5_4="$D/usr/local/share/lua/5.4/?.lua;;" LUA_CPATH_5_4="$D/usr/local/lib/lua/5.4/?.so;;" \
+     "${LUA:-lua5.4}" -e 'local i = debug.getinfo(require("swrauth.pipeline").new, "SL")
+       print(package.searchpath("swrauth.pipeline", package.path):match("share/lua") ~= nil,
+             i.short_src:match("pipeline%.lua$") ~= nil and next(i.activelines) ~= nil)' 2>&1)" \
+  "true	true"
+# LUAC= installs the sources instead.
+D2="$T/dest-src"
+(cd "$T/src" && make -s DESTDIR="$D2" PREFIX=/usr/local LUAC= install) >"$T/install2.log" 2>&1
+is "make install LUAC= installs the Lua sources" \
+  "$(cmp -s "$D2/usr/local/share/lua/5.4/swrauth/cli.lua" "$T/src/lua/swrauth/cli.lua" && echo same)" same
 
 # A C host linking the installed archive and header opens the module itself.
 cat >"$T/host.c" <<'EOF'
