@@ -56,6 +56,9 @@ M.DEFAULTS = {
   getenv = nil,           -- function(name), where credentials are read (os.getenv)
 }
 
+local NO_CURL = "'curl' not found on PATH (package curl); it makes the HTTPS requests of "
+  .. "--remote-tag api (or use --remote-tag engine: one skopeo copy per tag)"
+
 local TYPES = {
   project = "string", region = "string", registry = "string", engine = "string",
   credentials = "table", credentials_file = "string", insecure = "boolean",
@@ -722,19 +725,17 @@ function P:_copy(step, from, ref, remote)
 end
 
 -- Whether release adds tags 2..n through the registry's API (see
--- `swrauth.registry`): with skopeo, when curl is found (remote_tag
--- "auto") or always ("api"; curl missing is then an engine error).
+-- `swrauth.registry`): with skopeo, in mode "auto" and "api". HTTPS
+-- requests need curl: without it, "auto" falls back to skopeo copies
+-- (see `_api_tag`) and "api" fails, at once when the registry can only be
+-- HTTPS (not `insecure`).
 function P:_api_tagging(e, n)
   local mode = self.o.remote_tag
   if n < 2 or not e.remote_tag or mode == "engine" then return false end
   if self.o.dry_run then return true end
-  if proc.which("curl", self:_path()) then return true end
-  if mode == "api" then
-    return nil, "tag: 'curl' not found on PATH (package curl); it makes the registry API "
-      .. "requests of --remote-tag api (use --remote-tag engine for one skopeo copy per tag)",
-      "engine"
-  end
-  return false
+  self.curl = proc.which("curl", self:_path()) or false
+  if self.curl or self.o.insecure or mode == "auto" then return true end
+  return nil, "tag: " .. NO_CURL, "engine"
 end
 
 -- Runs `fn()` (returning a result, or nil, message, transient) up to
@@ -789,6 +790,7 @@ function P:_api_tag(repo, first, rest)
     registry = self.registry, user = cred.user, key = cred.key,
     insecure = self.o.insecure, cert_dir = self.o.cert_dir, timeout = self.o.timeout,
     env = self.o.env, on_secret = function(token) self.red:add(token) end,
+    curl = self.curl, no_curl = NO_CURL,
   }
   local t0 = proc.clock()
   local m, err = self:_retry("tag", "GET " .. base .. from, function()
@@ -796,8 +798,10 @@ function P:_api_tag(repo, first, rest)
   end)
   if not m then
     client:close()
+    -- No curl for an HTTPS registry: "auto" tags with the engine instead.
+    if client.curl_missing and self.o.remote_tag == "auto" then return "engine" end
     self.failed[rest[1]] = "tag"
-    return fail(self, "tag", err)
+    return fail(self, "tag", err, client.curl_missing and "engine" or nil)
   end
   local pending, refs = tags, rest
   local attempts = self.o.retries
@@ -947,6 +951,7 @@ function P:release(spec)
     for i = 2, #refs do rest[#rest + 1] = refs[i] end
     ok, err, kind = self:_api_tag(spec.repository, r, rest)
     if not ok then return nil, err, kind end
+    if ok == "engine" then api = false end
   end
   for i = 2, api and 0 or #refs do
     local ri

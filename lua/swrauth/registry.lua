@@ -3,11 +3,21 @@
 -- each further tag. No layer is read or written, and no engine process
 -- runs per tag.
 --
--- Requests are made by curl, which gets its whole configuration, the
--- credentials included, on standard input (`curl -q --config -`): nothing
--- secret on its command line, and no ~/.curlrc. curl honours the usual
--- proxy variables (`https_proxy`, `no_proxy`, ...). Redirects are not
--- followed, so credentials never go to another host.
+-- HTTPS requests are made by curl, which gets its whole configuration,
+-- the credentials included, on standard input (`curl -q --config -`):
+-- nothing secret on its command line, and no ~/.curlrc. curl verifies the
+-- server (system CAs, or --cert-dir) and honours the usual proxy
+-- variables (`https_proxy`, `no_proxy`, ...). Plain-HTTP requests (a
+-- registry reached with `insecure` that answers plain HTTP) are made in
+-- this process, over libuv, one connection each; `http_proxy` is not
+-- used for them. Redirects are never followed, so credentials never go to
+-- another host.
+--
+-- With `insecure`, the scheme is found as the engines do, without sending
+-- credentials in clear to a server that speaks TLS: an unauthenticated
+-- `GET /v2/` in plain HTTP; a server that answers it in HTTP is a
+-- plain-HTTP registry, any other is reached over HTTPS without
+-- verification.
 --
 -- Authentication: HTTP Basic with PROJECT@AK and the login key; when the
 -- registry answers 401 with a Bearer challenge (as SWR and Docker Hub
@@ -92,6 +102,134 @@ local function error_body(text)
   return (concat(parts, "; "):gsub("[%c]", " "):sub(1, 300))
 end
 
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+-- Standard base64 with padding.
+local function base64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = (a << 16) | ((b or 0) << 8) | (c or 0)
+    local e = {(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63}
+    for k = 1, 4 do out[#out + 1] = B64:sub(e[k] + 1, e[k] + 1) end
+    if not b then out[#out - 1], out[#out] = "=", "=" elseif not c then out[#out] = "=" end
+  end
+  return concat(out)
+end
+M._base64 = base64
+
+-- The parts of an http:// URL: host (brackets removed), port, path.
+local function split_url(url)
+  local authority, path = url:match("^http://([^/]+)(/.*)$")
+  if not authority then return nil end
+  local host, port = authority:match("^%[([^%]]+)%]:?(%d*)$")
+  if not host then host, port = authority:match("^([^:]+):?(%d*)$") end
+  if not host then return nil end
+  return host, tonumber(port) or 80, path, authority
+end
+
+-- Parses a whole HTTP/1.1 answer (read to the end of the connection).
+local function parse_answer(data)
+  local head_end = data:find("\r\n\r\n", 1, true)
+  if not head_end then return nil end
+  local head, body = data:sub(1, head_end - 1), data:sub(head_end + 4)
+  local code = head:match("^HTTP/1%.[01] (%d%d%d)")
+  if not code then return nil end
+  local headers = {}
+  for line in head:gmatch("\r\n([^\r\n]*)") do
+    local k, v = line:match("^([^:]+):%s*(.-)%s*$")
+    if k then
+      k = k:lower()
+      headers[k] = headers[k] and (headers[k] .. ", " .. v) or v
+    end
+  end
+  if (headers["transfer-encoding"] or ""):lower():find("chunked") then
+    local parts, i = {}, 1
+    while true do
+      local size_end = body:find("\r\n", i, true)
+      local size = size_end and tonumber(body:sub(i, size_end - 1):match("^%x+"), 16)
+      if not size then return nil end
+      if size == 0 then break end
+      parts[#parts + 1] = body:sub(size_end + 2, size_end + 1 + size)
+      i = size_end + 4 + size
+    end
+    body = concat(parts)
+  elseif headers["content-length"] then
+    local n = tonumber(headers["content-length"])
+    if not n or #body < n then return nil end
+    body = body:sub(1, n)
+  end
+  return tonumber(code), headers, body
+end
+
+-- One plain-HTTP request on its own connection, in this process. Returns
+-- the result as `_curl` does ({code=, exit=, ...}, the body written to
+-- r.output).
+local function http_request(r, auth_header, timeout)
+  local uv = require "luv"
+  local host, port, path, authority = split_url(r.url)
+  if not host then return {code = 0, exit = 3, error = "bad URL " .. r.url} end
+  local addrs = uv.getaddrinfo(host, tostring(port), {socktype = "stream"})
+  if not addrs or not addrs[1] then
+    return {code = 0, exit = 6, error = "Could not resolve host: " .. host}
+  end
+  local body = ""
+  if r.upload then body = proc.read_file(r.upload) or "" end
+  local lines = {("%s %s HTTP/1.1"):format(r.method, path), "Host: " .. authority,
+                 "User-Agent: swrauth", "Connection: close"}
+  if r.accept then lines[#lines + 1] = "Accept: " .. r.accept end
+  if r.content_type then lines[#lines + 1] = "Content-Type: " .. r.content_type end
+  if auth_header then lines[#lines + 1] = "Authorization: " .. auth_header end
+  if r.method == "PUT" then lines[#lines + 1] = "Content-Length: " .. #body end
+  local request = concat(lines, "\r\n") .. "\r\n\r\n" .. body
+  local tcp, timer = uv.new_tcp(), uv.new_timer()
+  local chunks, result = {}, nil
+  local function finish(res)
+    if result then return end
+    result = res
+    timer:stop()
+    if not timer:is_closing() then timer:close() end
+    if not tcp:is_closing() then tcp:close() end
+  end
+  timer:start(math.floor((timeout or 60) * 1000), 0, function()
+    finish({code = 0, exit = 28, error = ("Operation timed out after %g s"):format(timeout or 60)})
+  end)
+  tcp:connect(addrs[1].addr, port, function(cerr)
+    if cerr then
+      local refused = tostring(cerr):find("ECONNREFUSED")
+      return finish({code = 0, exit = 7, error = "Failed to connect to " .. authority .. ": "
+        .. (refused and "Connection refused" or tostring(cerr))})
+    end
+    tcp:write(request)
+    tcp:read_start(function(rerr, data)
+      if rerr then
+        return finish({code = 0, exit = 56, error = "Recv failure: " .. tostring(rerr)})
+      elseif data then
+        chunks[#chunks + 1] = data
+      else
+        local text = concat(chunks)
+        if text == "" then
+          return finish({code = 0, exit = 52, error = "Empty reply from server"})
+        end
+        local code, headers, rbody = parse_answer(text)
+        if not code then
+          return finish({code = 0, exit = 8, error = "Weird server reply (not HTTP/1.1)"})
+        end
+        if r.output then proc.write_private(r.output, rbody) end
+        finish({code = code, exit = 0,
+                content_type = headers["content-type"],
+                digest = headers["docker-content-digest"],
+                challenge = headers["www-authenticate"]})
+      end
+    end)
+  end)
+  while not result do uv.run("once") end
+  -- Let the closed handles go.
+  uv.run("nowait")
+  return result
+end
+M._parse_answer = parse_answer
+
 local C = {}
 C.__index = C
 
@@ -101,11 +239,15 @@ C.__index = C
 --   CA certificates, `*.crt`, and a client certificate `*.cert` + `*.key`),
 --   `timeout` (seconds per request), `env` (environment overrides for
 --   curl, as `proc.run` takes them), `curl` (the program, default
---   "curl"), `run` (default `proc.run`), `on_secret` (called with each
---   token received, for redaction)
+--   "curl"; false when there is none: HTTPS requests then fail with
+--   `no_curl` as the message and `curl_missing` set on the client), `run`
+--   (default `proc.run`), `on_secret` (called with each token received,
+--   for redaction)
 -- @treturn table the client; `close()` removes its temporary files
 function M.new(o)
-  return setmetatable({o = o, run = o.run or proc.run, curl = o.curl or "curl"}, C)
+  local curl = o.curl
+  if curl == nil then curl = "curl" end
+  return setmetatable({o = o, run = o.run or proc.run, curl = curl}, C)
 end
 
 --- Removes the client's temporary directory.
@@ -210,16 +352,20 @@ function C:_request_lines(r, scheme)
   return concat(lines, "\n")
 end
 
---- The command line shown for a request (dry run, messages): the
--- request itself, since curl's arguments are only `-q --config -`.
-function M.describe(method, url)
-  return "curl -q --config - < [config: " .. method .. " " .. url .. "]"
+--- The line shown for a request in a dry run: a shell comment naming it
+-- (the scheme is found only when it runs).
+function M.describe(method, where)
+  return "# registry API: " .. method .. " " .. where
 end
 
 -- Runs curl once for a list of requests (joined with `next`). Returns
 -- one result per request: {code=, exit=, content_type=, digest=,
 -- challenge=, error=}, or nil, message, transient.
 function C:_curl(requests, fail_early)
+  if not self.curl then
+    self.curl_missing = true
+    return nil, self.o.no_curl or "'curl' not found on PATH", false
+  end
   local groups = {}
   for i, r in ipairs(requests) do
     local scheme = r.url:match("^(%a+):")
@@ -263,6 +409,36 @@ function C:_curl(requests, fail_early)
   return out
 end
 
+-- The Authorization header of a request, for the in-process client.
+function C:_auth_header(r)
+  if r.auth == "basic" then return "Basic " .. base64(self.o.user .. ":" .. self.o.key) end
+  if r.auth == "bearer" then return "Bearer " .. self.token end
+  return nil
+end
+
+-- Makes a list of requests that share a scheme: plain HTTP in this
+-- process, HTTPS through curl. Same results as `_curl`.
+function C:_send(requests, fail_early)
+  if not requests[1].url:find("^http://") then return self:_curl(requests, fail_early) end
+  local out = {}
+  for i, r in ipairs(requests) do
+    local res = http_request(r, self:_auth_header(r), self.o.timeout)
+    out[i] = res
+    if fail_early and not (res.code == 200 or res.code == 201) then break end
+  end
+  return out
+end
+
+-- With `insecure` and no scheme known yet: a plain-HTTP `GET /v2/`
+-- without credentials. A registry answers it 200 or 401; a TLS server
+-- answers plain HTTP with 400 ("Client sent an HTTP request to an HTTPS
+-- server") or not at all.
+function C:_probe()
+  local res = http_request({method = "GET", url = "http://" .. self.o.registry .. "/v2/"},
+                           nil, math.min(self.o.timeout or 10, 10))
+  self.scheme = (res.code == 200 or res.code == 401) and "http" or "https"
+end
+
 -- A failure of one request: message and whether it is transient.
 local function failure(what, r, body)
   if r.code == 0 then
@@ -285,11 +461,13 @@ local function body_of(path)
   return proc.read_file(path) or ""
 end
 
--- The schemes to try: HTTPS; with `insecure`, plain HTTP after it.
-function C:_schemes()
-  if self.scheme then return {self.scheme} end
-  if self.o.insecure then return {"https", "http"} end
-  return {"https"}
+-- The scheme: HTTPS; with `insecure`, plain HTTP when the registry
+-- answers plain HTTP (see `_probe`).
+function C:_scheme()
+  if not self.scheme then
+    if self.o.insecure then self:_probe() else self.scheme = "https" end
+  end
+  return self.scheme
 end
 
 function C:_url(scheme, path)
@@ -314,7 +492,7 @@ function C:_fetch_token(params, repo)
   if not quoted(url) then return nil, "token service: bad realm in the challenge", false end
   local out, err = self:_file("token", "")
   if not out then return nil, err, false end
-  local res, cerr, transient = self:_curl{{method = "GET", url = url, auth = "basic",
+  local res, cerr, transient = self:_send{{method = "GET", url = url, auth = "basic",
                                           output = out}}
   if not res then return nil, "token service: " .. cerr, transient end
   local r = res[1]
@@ -345,28 +523,18 @@ function C:get_manifest(repo, ref)
   local path = "/v2/" .. repo .. "/manifests/" .. ref
   local what = "GET " .. self.o.registry .. path
   for _ = 1, 2 do
-    local schemes = self:_schemes()
-    local requests = {}
-    for i, scheme in ipairs(schemes) do
-      local out, ferr = self:_file("manifest." .. i, "")
-      if not out then return nil, ferr, false end
-      requests[i] = {method = "GET", url = self:_url(scheme, path), accept = M.ACCEPT,
-                     auth = self.token and "bearer" or "basic", output = out}
-    end
-    local res, err, transient = self:_curl(requests)
+    local out, ferr = self:_file("manifest", "")
+    if not out then return nil, ferr, false end
+    local res, err, transient = self:_send{{method = "GET", url = self:_url(self:_scheme(), path),
+                                           accept = M.ACCEPT, output = out,
+                                           auth = self.token and "bearer" or "basic"}}
     if not res then return nil, what .. ": " .. err, transient end
-    -- The first scheme that got an HTTP answer.
-    local pick
-    for i, r in ipairs(res) do
-      if r.code ~= 0 then pick = i; break end
-    end
-    if not pick then
-      local msg, tr = failure(what, res[#res])
+    local r = res[1]
+    if r.code == 0 then
+      local msg, tr = failure(what, r)
       return nil, msg, tr
     end
-    local r, scheme = res[pick], schemes[pick]
-    self.scheme = scheme
-    local body = body_of(requests[pick].output)
+    local body = body_of(out)
     if r.code == 200 then
       local mt = r.content_type and r.content_type:match("^%s*([^;%s]+)")
       return {body = body, media_type = mt, digest = r.digest}
@@ -398,7 +566,7 @@ function C:put_manifest(repo, tags, m)
   end
   local file, ferr = self:_file("manifest.put", m.body)
   if not file then return nil, ferr, false end
-  local scheme = self:_schemes()[1]
+  local scheme = self:_scheme()
   local requests = {}
   for i, tag in ipairs(tags) do
     local out, oerr = self:_file("put." .. i, "")
@@ -407,7 +575,7 @@ function C:put_manifest(repo, tags, m)
                    upload = file, content_type = m.media_type,
                    auth = self.token and "bearer" or "basic", output = out}
   end
-  local res, err, transient = self:_curl(requests, true)
+  local res, err, transient = self:_send(requests, true)
   if not res then return nil, err, transient end
   local list = {}
   for i, r in ipairs(res) do

@@ -30,6 +30,27 @@ for scheme in http https; do
     "$(grep -c '^tag .*(registry API)' "$T/out/$scheme-release.err")" 2
   is "$scheme: no skopeo copy to 1.4 or 1" \
     "$(grep -cE "^skopeo \[copy\].* \[docker://$REG_HOST/$E2E_REPO:1(\.4)?\]\$" "$T/logs/argv.log")" 0
+  if [ "$scheme" = https ]; then
+    # Without curl, HTTPS registry API requests cannot be made: --remote-tag
+    # api says so (exit 4), auto falls back to one skopeo copy per tag.
+    mkdir -p "$T/nocurl"
+    for f in /usr/bin/* /bin/*; do
+      case ${f##*/} in curl) ;; *) [ -e "$T/nocurl/${f##*/}" ] || ln -s "$f" "$T/nocurl/${f##*/}" ;; esac
+    done
+    PATH="$T/shim:$T/nocurl" swg nocurl-api key release "oci:$T/layout:1.0" \
+      --repository team/nocurl --tag 2.0 --tag 2.1 --remote-tag api
+    is "https, no curl, --remote-tag api: exit 4" "$SW_RC" 4
+    is "https, no curl, --remote-tag api: the error names curl and its package" \
+      "$(grep -c "^swrauth: tag: 'curl' not found on PATH (package curl)" "$SW_ERR")" 1
+    : >"$T/logs/argv.log"
+    PATH="$T/shim:$T/nocurl" swg nocurl-auto key release "oci:$T/layout:1.0" \
+      --repository team/nocurl --tag 2.0 --tag 2.1
+    sw_is_ok "https, no curl, auto: release succeeds"
+    is "https, no curl, auto: 2.1 added by skopeo copy in the registry" \
+      "$(grep -cE "^skopeo \[copy\].* \[docker://$REG_HOST/team/nocurl:2\.0\] \[docker://$REG_HOST/team/nocurl:2\.1\]\$" "$T/logs/argv.log")" 1
+    is "https, no curl, auto: the registry has 2.0 and 2.1" \
+      "$(reg_tags team/nocurl | tr '\n' ' ')" "2.0 2.1 "
+  fi
   registry_stop
 done
 check_engine_used skopeo

@@ -674,9 +674,9 @@ describe("pipeline with a fake engine", function()
       assert.equal(3, #res)
       local cmds = p:report().commands
       local base = REG .. "/v2/team/app/manifests/"
-      assert.same({"curl -q --config - < [config: GET " .. base .. "1]",
-                   "curl -q --config - < [config: PUT " .. base .. "1.0]",
-                   "curl -q --config - < [config: PUT " .. base .. "latest]"},
+      assert.same({"# registry API: GET " .. base .. "1",
+                   "# registry API: PUT " .. base .. "1.0",
+                   "# registry API: PUT " .. base .. "latest"},
                   {cmds[3], cmds[4], cmds[5]})
       assert.falsy((cap.text("out") .. cap.text("err")):find(KEY, 1, true))
     end)

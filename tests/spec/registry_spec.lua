@@ -50,6 +50,39 @@ local function runner(answer, calls)
   end
 end
 
+-- A plain-HTTP server on this process's libuv loop (the client runs the
+-- same loop while it waits): handler(request, n) -> the whole answer
+-- (the connection is closed after it; "" closes it without one).
+local function serve(handler)
+  local uv = require "luv"
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local seen = {}
+  assert(server:listen(16, function()
+    local conn = uv.new_tcp()
+    server:accept(conn)
+    local buf = ""
+    conn:read_start(function(_, data)
+      if not data then
+        if not conn:is_closing() then conn:close() end
+        return
+      end
+      buf = buf .. data
+      local he = buf:find("\r\n\r\n", 1, true)
+      if not he then return end
+      local len = tonumber(buf:match("\r\n[Cc]ontent%-[Ll]ength: (%d+)")) or 0
+      if #buf < he + 3 + len then return end
+      seen[#seen + 1] = buf
+      conn:read_stop()
+      conn:write(handler(buf, #seen), function()
+        conn:shutdown(function() conn:close() end)
+      end)
+    end)
+  end))
+  local port = server:getsockname().port
+  return port, seen, function() server:close(); uv.run("nowait") end
+end
+
 local function client(answer, o)
   local calls = {}
   o = o or {}
@@ -101,19 +134,119 @@ describe("swrauth.registry", function()
     assert.is_nil(r[1].location)
   end)
 
-  it("tries HTTPS, then plain HTTP, with insecure, and keeps the scheme that answered", function()
-    local c, calls = client(function(r)
-      if r.url:find("^https") then return {code = 0, exit = 35, err = "wrong version number"} end
+  it("reaches an insecure registry over HTTPS when it does not answer plain HTTP", function()
+    -- A TLS server answers a plain-HTTP request 400 (as Go's does).
+    local port, seen, stop = serve(function()
+      return "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+    end)
+    local c, calls = client(function()
       return {code = 200, ct = "application/vnd.oci.image.manifest.v1+json", body = MANIFEST}
-    end, {insecure = true})
+    end, {insecure = true, registry = "127.0.0.1:" .. port})
     assert(c:get_manifest("team/app", "1.0"))
-    local r = requests(calls[1].stdin)
-    assert.equal(2, #r)
-    assert.truthy(r[1].insecure)
-    assert.equal("http://r.example:5000/v2/team/app/manifests/1.0", r[2].url)
-    assert.truthy(c:put_manifest("team/app", {"2"}, {body = MANIFEST, media_type = "x/y"}))
-    assert.equal("http://r.example:5000/v2/team/app/manifests/2", requests(calls[2].stdin)[1].url)
     c:close()
+    stop()
+    assert.equal(1, #seen)
+    assert.truthy(seen[1]:find("^GET /v2/ HTTP/1.1\r\n"))
+    assert.falsy(seen[1]:lower():find("authorization"))
+    local r = requests(calls[1].stdin)
+    assert.equal(1, #r)
+    assert.equal("https://127.0.0.1:" .. port .. "/v2/team/app/manifests/1.0", r[1].url)
+    assert.truthy(r[1].insecure)
+  end)
+
+  it("talks plain HTTP in this process to an insecure registry that answers it", function()
+    local port, seen, stop = serve(function(req)
+      if req:find("^GET /v2/ ") then
+        return "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+      elseif req:find("^GET ") then
+        -- A chunked answer, split oddly.
+        local a, b = MANIFEST:sub(1, 10), MANIFEST:sub(11)
+        return "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+          .. "Docker-Content-Digest: " .. DIGEST .. "\r\nTransfer-Encoding: chunked\r\n\r\n"
+          .. ("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n"):format(#a, a, #b, b)
+      elseif req:find("^PUT /v2/team/app/manifests/b ") then
+        return "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 54\r\n\r\n"
+          .. '{"errors":[{"code":"UNKNOWN","message":"disk full!"}]}'
+      end
+      return "HTTP/1.1 201 Created\r\nDocker-Content-Digest: " .. DIGEST
+        .. "\r\nContent-Length: 0\r\n\r\n"
+    end)
+    local c, calls = client(function() error("curl must not run") end,
+                            {insecure = true, registry = "127.0.0.1:" .. port})
+    local m = assert(c:get_manifest("team/app", "1.0"))
+    assert.same({body = MANIFEST, media_type = "application/vnd.oci.image.manifest.v1+json",
+                 digest = DIGEST}, m)
+    local list = assert(c:put_manifest("team/app", {"a", "b", "c"}, m))
+    c:close()
+    stop()
+    assert.equal(0, #calls)
+    assert.equal(4, #seen)  -- probe, GET, PUT a, PUT b (then stopped)
+    local basic = "Authorization: Basic " .. registry._base64(USER .. ":" .. KEY) .. "\r\n"
+    assert.falsy(seen[1]:find("Authorization", 1, true))
+    assert.truthy(seen[2]:find(basic, 1, true))
+    assert.truthy(seen[2]:find("\r\nAccept: [^\r]*oci%.image%.manifest"))
+    assert.truthy(seen[3]:find("^PUT /v2/team/app/manifests/a HTTP/1.1\r\n"))
+    assert.truthy(seen[3]:find("\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n", 1, true))
+    assert.truthy(seen[3]:find("\r\nContent-Length: " .. #MANIFEST .. "\r\n", 1, true))
+    assert.equal(MANIFEST, seen[3]:sub(-#MANIFEST))
+    assert.same({tag = "a", digest = DIGEST}, list[1])
+    assert.is_true(list[2].transient)
+    assert.matches("HTTP 500 (UNKNOWN: disk full!)", list[2].error, 1, true)
+    assert.equal(2, #list)
+  end)
+
+  it("follows a Bearer challenge over plain HTTP with insecure", function()
+    local port, seen, stop
+    port, seen, stop = serve(function(req)
+      if req:find("^GET /v2/ ") then return "HTTP/1.1 401 Unauthorized\r\n\r\n" end
+      if req:find("^GET /token%?") then
+        return 'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"token":"t0k3n"}'
+      end
+      if req:find("Authorization: Bearer t0k3n\r\n", 1, true) then
+        return "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\nContent-Length: 2\r\n\r\n{}"
+      end
+      return ('HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Bearer realm="http://127.0.0.1:%d/token"'
+        .. ',service="x"\r\nContent-Length: 0\r\n\r\n'):format(port)
+    end)
+    local c = client(function() error("curl must not run") end,
+                     {insecure = true, registry = "127.0.0.1:" .. port})
+    local m = assert(c:get_manifest("team/app", "1"))
+    c:close()
+    stop()
+    assert.equal("{}", m.body)
+    assert.equal(4, #seen)
+    assert.truthy(seen[3]:find("^GET /token%?service=x&scope=repository%%3Ateam%%2Fapp%%3Apull%%2Cpush "))
+  end)
+
+  it("classifies connection failures in this process", function()
+    local port, _, stop = serve(function() return "" end)
+    stop()
+    -- A closed port (the server is gone).
+    local c = client(function() error("curl must not run") end,
+                     {insecure = true, registry = "127.0.0.1:" .. port})
+    c.scheme = "http"
+    local m, err, transient = c:get_manifest("team/app", "1")
+    assert.is_nil(m)
+    assert.matches("Connection refused", err, 1, true)
+    assert.is_true(transient)
+    -- An empty reply.
+    local port2, _, stop2 = serve(function() return "" end)
+    c = client(function() error("curl must not run") end,
+               {insecure = true, registry = "127.0.0.1:" .. port2})
+    c.scheme = "http"
+    m, err, transient = c:get_manifest("team/app", "1")
+    stop2()
+    assert.is_nil(m)
+    assert.matches("Empty reply from server", err, 1, true)
+    assert.is_true(transient)
+    c:close()
+  end)
+
+  it("encodes base64 as RFC 4648 does", function()
+    for plain, want in pairs {[""] = "", a = "YQ==", ab = "YWI=", abc = "YWJj",
+                              ["cn-north-4@AK:k3y"] = "Y24tbm9ydGgtNEBBSzprM3k="} do
+      assert.equal(want, registry._base64(plain))
+    end
   end)
 
   it("follows a Bearer challenge: a token for pull,push, then the request with it", function()
