@@ -46,6 +46,10 @@ sh "$ROOT/bench/release_script.sh" "$src" t1 t2 >"$T/out/script.out" 2>"$T/out/s
   { echo "pipeline.sh: the script failed:" >&2; e2e_mask <"$T/out/script.err" >&2; exit 1; }
 sh "$ROOT/bench/release_script_api.sh" "$src" t1 t3 >"$T/out/api.out" 2>"$T/out/api.err" ||
   { echo "pipeline.sh: the API script failed:" >&2; e2e_mask <"$T/out/api.err" >&2; exit 1; }
+sh "$ROOT/bench/release_script_par.sh" "$src" t4 >"$T/out/par.out" 2>"$T/out/par.err" ||
+  { echo "pipeline.sh: the parallel script failed:" >&2; e2e_mask <"$T/out/par.err" >&2; exit 1; }
+grep -qF "$OCI_DIGEST" "$T/out/par.out" ||
+  { echo "pipeline.sh: the parallel script did not push the image" >&2; exit 1; }
 grep -q '(registry API)' "$T/out/swr.err" ||
   { echo "pipeline.sh: swrauth did not tag through the registry API" >&2; exit 1; }
 for tag in t1 t2 t3; do
@@ -72,6 +76,7 @@ hwm5=$(peak $swr5)
 "$PAIRTIME" -n "$rounds" -w 1 \
   -- swr1 $swr1 \
   -- script1 sh "$ROOT/bench/release_script.sh" "$src" t1 \
+  -- par1 sh "$ROOT/bench/release_script_par.sh" "$src" t1 \
   -- swr5 $swr5 \
   -- script5 sh "$ROOT/bench/release_script.sh" "$src" t1 t2 t3 t4 t5 \
   -- api5 sh "$ROOT/bench/release_script_api.sh" "$src" t1 t2 t3 t4 t5 \
@@ -85,7 +90,9 @@ echo "$hwm1 kB with 1 tag, $hwm5 kB with 5 tags."
 echo ""
 lua5.4 "$ROOT/bench/stats.lua" "$BENCH_OUT/pipeline.raw" \
   'swr1=`swrauth release`, 1 tag' 'script1=shell script, 1 tag' \
+  'par1=shell script, 1 tag, login and copy at once' \
   'swr5=`swrauth release`, 5 tags' 'script5=shell script, 5 tags (skopeo copy per tag)' \
   'api5=shell script, 5 tags (curl: manifest GET, PUTs)' \
-  'swr1/script1<=1.05' 'swr5/api5<=1.05' 'swr5/swr1<=1.5' 'swr5/script5' 'script5/script1' \
+  'swr1/script1<=1.05' 'swr5/api5<=1.05' 'swr5/swr1<=1.5' 'swr1/par1' 'swr5/script5' \
+  'script5/script1' \
   'api5/script1'

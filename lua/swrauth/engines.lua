@@ -3,7 +3,8 @@
 -- One table per engine (`docker`, `podman`, `buildah`, `skopeo`,
 -- `nerdctl`, `ctr`). Each builder takes a context
 -- `c = {registry=, user=, key=, insecure=, cert_dir=, hosts_dir=,
--- digestfile=}` and
+-- digestfile=, authfile=}` (`authfile`: skopeo's copy reads the
+-- destination's credentials from that private file) and
 -- returns a command `{argv=, stdin=}`; nothing runs here. The login key
 -- goes on standard input (`--password-stdin`) for every engine but ctr,
 -- which has no login step and takes the key only as `--user USER:KEY` on
@@ -151,6 +152,7 @@ local function skopeo_copy(c, from, to)
   local argv = {"skopeo", "copy"}
   if from:find("^docker://") then add(argv, skopeo_tls(c, "src")) end
   if to:find("^docker://") then add(argv, skopeo_tls(c, "dest")) end
+  if c.authfile and to:find("^docker://") then add(argv, {"--dest-authfile", c.authfile}) end
   if c.digestfile then add(argv, {"--digestfile", c.digestfile}) end
   add(argv, {from, to})
   return cmd(argv)

@@ -42,6 +42,8 @@ M.DEFAULTS = {
   backoff = 1,            -- seconds before the second attempt; doubles each time
   backoff_max = 30,       -- longest wait between attempts
   timeout = nil,          -- seconds before an engine command is stopped
+  parallel_login = true,  -- release with skopeo: run the login and the first copy at
+                          -- the same time (the copy reads a private 0600 auth file)
   remote_tag = "auto",    -- how release adds tags 2..n with skopeo: "api" (the
                           -- registry's HTTP API through curl: one manifest GET, a
                           -- PUT per tag), "engine" (one skopeo copy per tag), or
@@ -65,7 +67,7 @@ local TYPES = {
   cert_dir = "string", dry_run = "boolean", retries = "number", backoff = "number",
   backoff_max = "number", timeout = "number", quiet = "boolean", json = "boolean",
   env = "table", out = "writer", err = "writer", sleep = "function",
-  getenv = "function", remote_tag = "string",
+  getenv = "function", remote_tag = "string", parallel_login = "boolean",
 }
 
 --- Variables removed from the engines' environment.
@@ -461,8 +463,10 @@ function P:backoff(n)
 end
 
 -- Runs one command for a step. With `retry`, a failure whose output looks
--- transient is tried again, up to `retries` attempts in all.
-function P:_run(step, detail, command, retry)
+-- transient is tried again, up to `retries` attempts in all. `first`, when
+-- given, is the outcome of attempt 1, already run (`{res}` or `{nil,
+-- message}`, as `proc.run_all` gives it).
+function P:_run(step, detail, command, retry, first)
   local line = proc.command_line(command.argv)
   if command.stdin then line = line .. " < " .. proc.REDACTED end
   line = self.red:redact(line)
@@ -478,15 +482,22 @@ function P:_run(step, detail, command, retry)
   local res, err
   for n = 1, attempts do
     local unlock, lock_err, bad
-    if command.lock then
+    if command.lock and not (first and n == 1) then
       unlock, lock_err, bad = guard(command.lock)
       if bad then
         return fail(self, step, bad .. "; not running '" .. command.argv[1] .. " " .. step
           .. "', which would replace it and lose its other entries: fix or remove it")
       end
     end
-    res, err = proc.run{argv = command.argv, stdin = command.stdin, env = self.o.env,
-                        timeout = self.o.timeout}
+    if first and n == 1 then
+      res, err = first[1], first[2]
+      lock_err = first.lock_err
+      -- The step's time is the time it ran.
+      if res then t0 = proc.clock() - res.seconds end
+    else
+      res, err = proc.run{argv = command.argv, stdin = command.stdin, env = self.o.env,
+                          timeout = self.o.timeout}
+    end
     if unlock then unlock() end
     if not res then return fail(self, step, err, "engine") end
     if res.status == 0 and lock_err then
@@ -696,6 +707,75 @@ function P:push(ref)
   local res, err, k = self:_run("push", ref, e.push(c, ref), true)
   local d = res and self:_digest(e, c, res, ref)
   cleanup(c)
+  if not res then
+    self.failed[ref] = "push"
+    return nil, err, k
+  end
+  local r = {reference = ref, digest = d}
+  self.pushed[#self.pushed + 1] = r
+  return r
+end
+
+-- release with skopeo: the login and the copy of SOURCE to REF at the
+-- same time. The copy reads the credentials from a private auth file
+-- (0600, in a 0700 temporary directory, removed after), so it does not
+-- wait for the login, which still runs (under the auth-file lock) and
+-- stores the login as `login` does. Attempt 1 of both runs at once; what
+-- failed is then retried one after the other as usual, the login first,
+-- and a failed login stops the release even when the copy went through
+-- (then listed as pushed). Returns like `_copy`.
+function P:_login_and_copy(source, ref)
+  local e, c, kind = self:_setup("login", true)
+  if not e then return nil, c, kind end
+  local login = e.login(c)
+  login.lock = self:_auth_file(e)
+  local unlock, lock_err, bad = guard(login.lock)
+  if bad then
+    cleanup(c)
+    return fail(self, "login", bad .. "; not running '" .. login.argv[1]
+      .. " login', which would replace it and lose its other entries: fix or remove it")
+  end
+  local cc = {registry = self.registry, insecure = self.o.insecure,
+              cert_dir = self.o.cert_dir, tmp = {}}
+  local json = require "swrauth.json"
+  local dir = proc.tempdir()
+  if dir then
+    cc.tmp[1] = dir
+    local auth = {auths = {[self.registry] = {auth = swrauth.format("auth",
+      {project = self.project, ak = self.cred.ak, key = self.cred.key})}}}
+    if proc.write_private(dir .. "/auth.json", json.encode(auth)) then
+      cc.authfile = dir .. "/auth.json"
+    end
+  end
+  self:_digestfile(e, cc)
+  local copy = e.copy(cc, source, ref)
+  self:plan{ref}
+  local both = {{nil, "not run"}, {nil, "not run"}}
+  if cc.authfile then
+    both = proc.run_all{
+      {argv = login.argv, stdin = login.stdin, env = self.o.env, timeout = self.o.timeout},
+      {argv = copy.argv, env = self.o.env, timeout = self.o.timeout},
+    }
+  end
+  if unlock then unlock() end
+  both[1].lock_err = lock_err
+  -- Without a private auth file, one after the other.
+  local res, err, k = self:_run("login", self:_user_short() .. " to " .. self.registry, login,
+                                true, cc.authfile and both[1] or nil)
+  cleanup(c)
+  if not res then
+    local done = both[2][1]
+    if done and done.status == 0 then
+      self.pushed[#self.pushed + 1] = {reference = ref, digest = self:_digest(e, cc, done, ref)}
+    end
+    cleanup(cc)
+    return nil, err, k
+  end
+  self.logged_in = true
+  res, err, k = self:_run("push", source .. " -> " .. ref, copy, true,
+                          cc.authfile and both[2] or nil)
+  local d = res and self:_digest(e, cc, res, ref)
+  cleanup(cc)
   if not res then
     self.failed[ref] = "push"
     return nil, err, k
@@ -928,15 +1008,21 @@ function P:release(spec)
     return nil, err, kind
   end
   if not self.eng then self.source_hint = spec.source end
-  local ok, err, kind = self:login()
-  if not ok then return nil, err, kind end
-  local e = self.eng
+  local e, eerr = self:engine()
+  if not e then return fail(self, "login", eerr, "engine") end
   local first = #self.pushed
-  local r
-  if e.remote_only then
+  local ok, err, kind, r
+  if e.remote_only and self.o.parallel_login and not self.o.dry_run then
+    r, err, kind = self:_login_and_copy(spec.source, refs[1])
+    if not r then return nil, err, kind end
+  elseif e.remote_only then
+    ok, err, kind = self:login()
+    if not ok then return nil, err, kind end
     r, err, kind = self:_copy("push", spec.source, refs[1], false)
     if not r then return nil, err, kind end
   else
+    ok, err, kind = self:login()
+    if not ok then return nil, err, kind end
     if spec.source ~= refs[1] then
       ok, err, kind = self:tag(spec.source, refs[1])
       if not ok then return stop(refs[1], err, kind) end

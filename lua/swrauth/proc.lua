@@ -95,26 +95,58 @@ local RUN_KEYS = {argv = "table", stdin = "string", env = "table", cwd = "string
 -- @treturn[2] string the reason, naming the program
 -- @raise on a malformed spec
 function M.run(spec)
+  local job, err = M._start(spec, "run", 3)
+  if not job then
+    uv.run("default")
+    return nil, err
+  end
+  uv.run("default")
+  return job.finish()
+end
+
+--- Runs several programs at the same time and waits for all of them.
+-- @tparam table specs a list of specs, as `run` takes them
+-- @treturn table one entry per spec: `{res}` (as `run` returns it), or
+--   `{nil, message}` for a program that could not be started
+-- @raise on a malformed spec
+function M.run_all(specs)
+  local jobs, out = {}, {}
+  for i, spec in ipairs(specs) do
+    local job, err = M._start(spec, "run_all", 3)
+    jobs[i] = job
+    if not job then out[i] = {nil, err} end
+  end
+  uv.run("default")
+  for i, job in pairs(jobs) do out[i] = {job.finish()} end
+  return out
+end
+
+-- Checks a spec and starts its program on the default loop. Returns a job
+-- whose `finish()`, once the loop has run, gives what `run` returns; or
+-- nil and a message.
+function M._start(spec, fname, level)
   if type(spec) ~= "table" then
-    error("bad argument #1 to 'run' (table expected, got " .. type(spec) .. ")", 2)
+    error("bad argument #1 to '" .. fname .. "' (table expected, got " .. type(spec) .. ")",
+          level)
   end
   for k, v in pairs(spec) do
     local want = RUN_KEYS[k]
     if not want then
-      error("bad argument #1 to 'run' (unknown field '" .. tostring(k) .. "')", 2)
+      error("bad argument #1 to '" .. fname .. "' (unknown field '" .. tostring(k) .. "')",
+            level)
     elseif type(v) ~= want then
-      error("bad argument #1 to 'run' (field '" .. k .. "' must be a " .. want
-            .. ", got " .. type(v) .. ")", 2)
+      error("bad argument #1 to '" .. fname .. "' (field '" .. k .. "' must be a " .. want
+            .. ", got " .. type(v) .. ")", level)
     end
   end
   local argv = spec.argv
   if not argv or #argv == 0 then
-    error("bad argument #1 to 'run' (field 'argv' must be a non-empty table)", 2)
+    error("bad argument #1 to '" .. fname .. "' (field 'argv' must be a non-empty table)", level)
   end
   for i, a in ipairs(argv) do
     if type(a) ~= "string" then
-      error("bad argument #1 to 'run' (argv[" .. i .. "] must be a string, got "
-            .. type(a) .. ")", 2)
+      error("bad argument #1 to '" .. fname .. "' (argv[" .. i .. "] must be a string, got "
+            .. type(a) .. ")", level)
     end
   end
 
@@ -134,6 +166,7 @@ function M.run(spec)
   local t0 = uv.hrtime()
 
   local function on_exit(code, sig)
+    res.ended = uv.hrtime()
     res.status = sig ~= 0 and 128 + sig or code
     res.signal = sig ~= 0 and sig or nil
     if timer then timer:stop(); timer:close(); timer = nil end
@@ -147,7 +180,6 @@ function M.run(spec)
   }, on_exit)
   if not spawned then
     pin:close(); pout:close(); perr:close()
-    uv.run("default")
     return nil, "cannot run '" .. argv[1] .. "': " .. tostring(why)
   end
   handle = spawned
@@ -187,10 +219,14 @@ function M.run(spec)
     end)
   end
 
-  uv.run("default")
-  res.stdout, res.stderr = concat(out), concat(err)
-  res.seconds = (uv.hrtime() - t0) / 1e9
-  return res
+  local function finish()
+    res.stdout, res.stderr = concat(out), concat(err)
+    res.seconds = (res.ended or uv.hrtime()) - t0
+    res.seconds = res.seconds / 1e9
+    res.ended = nil
+    return res
+  end
+  return {finish = finish}
 end
 
 --- Seconds since an arbitrary point, for durations.

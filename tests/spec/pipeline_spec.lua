@@ -19,8 +19,12 @@ local DIGEST_B = "sha256:" .. ("b"):rep(64)
 -- is copied to N.hosts.
 local FAKE = [[#!/bin/sh
 d="$FAKE_DIR"
+# One number per call, also when two run at once (release with skopeo
+# runs the login and the first copy together).
+while ! mkdir "$d/lock" 2>/dev/null; do sleep 0.01; done
 n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$d/count"
+rmdir "$d/lock"
 { basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$d/$n.argv"
 cat > "$d/$n.stdin"
 env > "$d/$n.env"
@@ -28,6 +32,9 @@ prev=
 for a in "$@"; do
   if [ "$prev" = "--digestfile" ]; then printf 'sha256:%s\n' "$(printf '%064d' 0 | tr 0 a)" > "$a"; fi
   if [ "$prev" = "--hosts-dir" ]; then cp -r "$a" "$d/$n.hosts"; fi
+  if [ "$prev" = "--dest-authfile" ]; then
+    cp "$a" "$d/$n.authfile"; echo "$(stat -c %a "$a") $(stat -c %a "$(dirname "$a")")" > "$d/$n.authmode"
+  fi
   prev=$a
 done
 case " $* " in *" push "*) printf 'latest: digest: sha256:%s size: 528\n' "$(printf '%064d' 0 | tr 0 b)" ;; esac
@@ -538,8 +545,53 @@ describe("pipeline with a fake engine", function()
       assert.equal(R .. "1.4.2 " .. DIGEST_B .. "\n" .. R .. "1.4 " .. DIGEST_B .. "\n"
                    .. R .. "latest " .. DIGEST_B .. "\n", cap.text("out"))
     end)
+    it("logs in and copies at the same time with skopeo, the copy on a private auth file", function()
+      local p = make(f, {engine = "skopeo", insecure = true, quiet = true})
+      local res = assert(p:release {source = "oci:/build/oci:1.4.2", repository = "team/app",
+                                    tags = {"1.4.2"}})
+      assert.equal(2, f:count())
+      local login, copy = 1, 2
+      if f:argv(1)[2] == "copy" then login, copy = 2, 1 end
+      assert.same({"skopeo", "login", "--tls-verify=false", "-u", USER, "--password-stdin", REG},
+                  f:argv(login))
+      assert.equal(KEY .. "\n", f:stdin(login))
+      local a = f:argv(copy)
+      assert.same({"skopeo", "copy", "--dest-tls-verify=false", "--dest-authfile", a[5],
+                   "--digestfile", a[7], "oci:/build/oci:1.4.2", "docker://" .. REG .. "/team/app:1.4.2"}, a)
+      assert.equal("", f:stdin(copy))
+      -- The private auth file: this registry only, 0600 in a 0700 directory, gone after.
+      local auth = require("swrauth.json").decode(read(f.calls_dir .. "/" .. copy .. ".authfile"))
+      assert.same({auths = {[REG] = {auth = require("swrauth").format("auth",
+        {project = "cn-north-4", ak = AK, key = KEY})}}}, auth)
+      assert.equal("600 700\n", read(f.calls_dir .. "/" .. copy .. ".authmode"))
+      assert.is_nil(proc.file_mode(a[5]))
+      assert.equal(DIGEST_A, res[1].digest)
+      local steps = p:report().steps
+      assert.same({"login", "push"}, {steps[1].step, steps[2].step})
+    end)
+    it("stops at a refused login even when the parallel copy went through (listed as pushed)", function()
+      -- Whichever runs first: the login fails, the copy succeeds.
+      local p, cap = make(f, {engine = "skopeo", quiet = true})
+      write(f.dir .. "/bin/skopeo", (read(f.dir .. "/bin/skopeo"):gsub('line=%$%(sed[^\n]*',
+        'line=; case " $* " in *" login "*) line="1|unauthorized: incorrect username or password" ;; esac')), "755")
+      local ok, err = p:release {source = "oci:/b/oci:1", repository = "team/app", tags = {"1", "2"}}
+      assert.is_nil(ok)
+      assert.matches("^login: 'skopeo login .*' failed %(exit 1%): unauthorized", err)
+      assert.equal(2, f:count())
+      local rep = p:report()
+      assert.same({{reference = REG .. "/team/app:1", digest = DIGEST_A}}, rep.pushed)
+      assert.same({{reference = REG .. "/team/app:2", status = "skipped"}}, rep.not_pushed)
+      assert.equal("", cap.text("out"))
+    end)
+    it("logs in, then copies, with parallel_login = false", function()
+      local p = make(f, {engine = "skopeo", quiet = true, parallel_login = false})
+      assert(p:release {source = "oci:/b/oci:1", repository = "team/app", tags = {"1"}})
+      assert.same({"login", "copy"}, {f:argv(1)[2], f:argv(2)[2]})
+      for _, w in ipairs(f:argv(2)) do assert.not_equal("--dest-authfile", w) end
+    end)
     it("copies once, then tags in the registry without uploading (skopeo)", function()
-      local p = make(f, {engine = "skopeo", insecure = true, remote_tag = "engine"})
+      local p = make(f, {engine = "skopeo", insecure = true, remote_tag = "engine",
+                         parallel_login = false})
       local res = assert(p:release {source = "oci:/build/oci:1.4.2", repository = "team/app",
                                     tags = {"1.4.2", "latest"}})
       assert.equal(3, f:count())

@@ -147,3 +147,32 @@ describe("proc files", function()
     os.remove(path)
   end)
 end)
+
+describe("proc.run_all", function()
+  it("runs its programs at the same time and returns each one's result", function()
+    local dir = assert(proc.tempdir())
+    -- The first waits for a file only the second makes: run one after the
+    -- other, the first would be stopped by its timeout.
+    local res = proc.run_all {
+      {argv = {"sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.01; done; echo seen', "sh", dir .. "/f"},
+       timeout = 20},
+      {argv = {"sh", "-c", 'sleep 0.05; : > "$1"; echo made >&2; exit 3', "sh", dir .. "/f"}},
+      {argv = {"no-such-program-swrauth"}},
+    }
+    proc.remove_tree(dir)
+    assert.equal(3, #res)
+    assert.is_nil(res[1][1].timed_out)
+    assert.equal(0, res[1][1].status)
+    assert.equal("seen\n", res[1][1].stdout)
+    assert.equal(3, res[2][1].status)
+    assert.equal("made\n", res[2][1].stderr)
+    assert.is_nil(res[3][1])
+    assert.matches("'no-such-program-swrauth' not found on PATH", res[3][2], 1, true)
+  end)
+  it("checks its specs as run does, naming itself", function()
+    local ok, err = pcall(proc.run_all, {{argv = {}}})
+    assert.is_false(ok)
+    assert.matches("bad argument #1 to 'run_all' (field 'argv' must be a non-empty table)", err, 1, true)
+  end)
+end)
+

@@ -67,6 +67,7 @@ table.sort(ALL_FORMS, function(a, b) return #a[1] > #b[1] end)
 
 -- Which forms occur in a text (labels).
 local function found(text, forms)
+  text = text or ""
   local hits = {}
   for _, f in ipairs(forms) do
     if text:find(f[1], 1, true) then hits[#hits + 1] = f[2] end
@@ -97,10 +98,14 @@ end
 local SHIM = [[#!/bin/sh
 PATH="$PATH:/usr/bin:/bin"
 d="$REC_DIR"
+# One number per call, also when two run at once (release with skopeo
+# runs the login and the first copy together).
+while ! mkdir "$d/lock" 2>/dev/null; do sleep 0.01; done
 n=0
 [ -f "$d/count" ] && read -r n < "$d/count"
 n=$((n + 1))
 echo "$n" > "$d/count"
+rmdir "$d/lock"
 printf '%s\0' "${0##*/}" "$@" > "$d/$n.argv"
 cat /proc/$$/environ > "$d/$n.env"
 cat > "$d/$n.stdin"
@@ -108,7 +113,11 @@ pwd > "$d/$n.cwd"
 has_tmp() { for f in "$TMPDIR"/* "$TMPDIR"/.[!.]*; do [ -e "$f" ] && return 0; done; return 1; }
 if [ -n "$TMPDIR" ] && [ -d "$TMPDIR" ] && has_tmp; then
   find "$TMPDIR" -mindepth 1 -printf '%m %y %p\n' > "$d/$n.tmp"
-  if [ -s "$d/$n.tmp" ]; then find "$TMPDIR" -type f -exec cat {} + > "$d/$n.tmpdata" 2>/dev/null; fi
+  if [ -s "$d/$n.tmp" ]; then
+    find "$TMPDIR" -type f ! -name auth.json -exec cat {} + > "$d/$n.tmpdata" 2>/dev/null
+    # The private auth file of skopeo's copy (--dest-authfile), apart.
+    find "$TMPDIR" -type f -name auth.json -exec cat {} + > "$d/$n.authdata" 2>/dev/null
+  fi
 fi
 user= prev= digestfile= fail=
 for a in "$@"; do
@@ -238,6 +247,7 @@ local function run(o)
     c.cwd = (read(D .. "/rec/" .. n .. ".cwd") or ""):gsub("\n$", "")
     c.tmp = read(D .. "/rec/" .. n .. ".tmp") or ""
     c.tmpdata = read(D .. "/rec/" .. n .. ".tmpdata") or ""
+    c.authdata = read(D .. "/rec/" .. n .. ".authdata") or ""
     r.calls[n] = c
   end
   r.files = {}
@@ -306,6 +316,18 @@ local function check_hygiene(r, allow)
     problem(where .. " stdin holds the SK", found(c.stdin, SK_FORMS))
     problem(where .. " temporary files hold the SK", found(c.tmpdata, SK_FORMS))
     problem(where .. " temporary files hold a key", found(c.tmpdata, KEY_FORMS))
+    -- A temporary auth.json (release with skopeo: the copy's private auth
+    -- file, 0600 like every temporary file, checked below) may hold the
+    -- key only as docker's auth value, and only while skopeo runs.
+    problem(where .. " a temporary auth.json holds the SK", found(c.authdata, SK_FORMS))
+    local auth_hits = {}
+    for _, h in ipairs(found(c.authdata, KEY_FORMS)) do
+      if h ~= "<KEY-auth>" and h ~= "<BADKEY-auth>" then auth_hits[#auth_hits + 1] = h end
+    end
+    problem(where .. " a temporary auth.json holds a key other than as auth", auth_hits)
+    if (c.authdata or "") ~= "" and c.name ~= "skopeo" then
+      problems[#problems + 1] = where .. ": a temporary auth.json exists while " .. c.name .. " runs"
+    end
     for line in c.tmp:gmatch("[^\n]+") do
       local mode, ty, path = line:match("^(%d+) (%a) (.*)$")
       if ty == "f" and mode ~= "600" then
