@@ -685,6 +685,21 @@ function P:tag(src, dst)
   return true
 end
 
+-- After the command that pushed REF (`res`, or nil, `err`, `kind`): the
+-- digest, the context's temporary files removed, REF recorded as pushed
+-- (returned as `{reference=, digest=}`) or as failed at `step`.
+function P:_pushed(step, e, c, ref, res, err, kind)
+  local d = res and self:_digest(e, c, res, ref)
+  cleanup(c)
+  if not res then
+    self.failed[ref] = step
+    return nil, err, kind
+  end
+  local r = {reference = ref, digest = d}
+  self.pushed[#self.pushed + 1] = r
+  return r
+end
+
 --- Pushes an image, retrying transient failures.
 -- @tparam string ref the image reference
 -- @treturn table|nil `{reference=, digest=}` (digest nil when unknown)
@@ -704,16 +719,7 @@ function P:push(ref)
   end
   self:_digestfile(e, c)
   self:plan{ref}
-  local res, err, k = self:_run("push", ref, e.push(c, ref), true)
-  local d = res and self:_digest(e, c, res, ref)
-  cleanup(c)
-  if not res then
-    self.failed[ref] = "push"
-    return nil, err, k
-  end
-  local r = {reference = ref, digest = d}
-  self.pushed[#self.pushed + 1] = r
-  return r
+  return self:_pushed("push", e, c, ref, self:_run("push", ref, e.push(c, ref), true))
 end
 
 -- release with skopeo: the login and the copy of SOURCE to REF at the
@@ -772,17 +778,8 @@ function P:_login_and_copy(source, ref)
     return nil, err, k
   end
   self.logged_in = true
-  res, err, k = self:_run("push", source .. " -> " .. ref, copy, true,
-                          cc.authfile and both[2] or nil)
-  local d = res and self:_digest(e, cc, res, ref)
-  cleanup(cc)
-  if not res then
-    self.failed[ref] = "push"
-    return nil, err, k
-  end
-  local r = {reference = ref, digest = d}
-  self.pushed[#self.pushed + 1] = r
-  return r
+  return self:_pushed("push", e, cc, ref, self:_run("push", source .. " -> " .. ref, copy, true,
+                                                   cc.authfile and both[2] or nil))
 end
 
 -- Copies SOURCE to REF (skopeo), or tags SRC_REF as REF in the registry.
@@ -792,16 +789,7 @@ function P:_copy(step, from, ref, remote)
   self:_digestfile(e, c)
   local command = remote and e.remote_tag(c, from, ref) or e.copy(c, from, ref)
   self:plan{ref}
-  local res, err, k = self:_run(step, from .. " -> " .. ref, command, true)
-  local d = res and self:_digest(e, c, res, ref)
-  cleanup(c)
-  if not res then
-    self.failed[ref] = step
-    return nil, err, k
-  end
-  local r = {reference = ref, digest = d}
-  self.pushed[#self.pushed + 1] = r
-  return r
+  return self:_pushed(step, e, c, ref, self:_run(step, from .. " -> " .. ref, command, true))
 end
 
 -- Whether release adds tags 2..n through the registry's API (see

@@ -440,9 +440,10 @@ shim_engines() {
     case $_real in "$T/shim/"*) continue ;; esac
     cat >"$T/shim/$_e" <<EOF
 #!/bin/sh
-printf '%s' "$_e" >>"$T/logs/argv.log"
-for a in "\$@"; do printf ' [%s]' "\$a" >>"$T/logs/argv.log"; done
-echo >>"$T/logs/argv.log"
+# One write for the whole line: engines may run at the same time.
+_line="$_e"
+for a in "\$@"; do _line="\$_line [\$a]"; done
+printf '%s\n' "\$_line" >>"$T/logs/argv.log"
 exec "$_real" "\$@"
 EOF
     chmod +x "$T/shim/$_e"
