@@ -230,6 +230,9 @@ local function http_request(r, auth_header, timeout)
 end
 M._parse_answer = parse_answer
 
+--- The system's hashed CA directory, used with --cert-dir's CAs.
+M.SYSTEM_CAPATH = "/etc/ssl/certs"
+
 local C = {}
 C.__index = C
 
@@ -275,8 +278,9 @@ function C:_file(name, data)
   return path
 end
 
--- The CA bundle for --cert-dir: the system's roots and the directory's
--- *.crt files; and a client certificate and key when the directory has
+-- The CA bundle for --cert-dir: the directory's *.crt files, with the
+-- system's roots from their hashed directory (looked up when needed, not
+-- parsed whole); and a client certificate and key when the directory has
 -- NAME.cert with NAME.key.
 function C:_tls_files()
   if self.tls then return self.tls end
@@ -285,8 +289,7 @@ function C:_tls_files()
   local entries, why = proc.list_dir(dir)
   if not entries then return nil, "cert dir " .. dir .. ": " .. tostring(why) end
   local parts, names = {}, {}
-  local system = proc.read_file("/etc/ssl/certs/ca-certificates.crt")
-  if system then parts[1] = system end
+  if select(2, proc.file_mode(M.SYSTEM_CAPATH)) == "directory" then tls.capath = M.SYSTEM_CAPATH end
   for _, e in ipairs(entries) do
     names[e.name] = true
     if e.name:find("%.crt$") then
@@ -343,6 +346,7 @@ function C:_request_lines(r, scheme)
       lines[#lines + 1] = "insecure"
     elseif self.o.cert_dir then
       lines[#lines + 1] = "cacert = " .. assert(quoted(self.tls.cacert))
+      if self.tls.capath then lines[#lines + 1] = "capath = " .. assert(quoted(self.tls.capath)) end
       if self.tls.cert then
         lines[#lines + 1] = "cert = " .. assert(quoted(self.tls.cert))
         lines[#lines + 1] = "key = " .. assert(quoted(self.tls.key))

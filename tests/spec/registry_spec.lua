@@ -377,6 +377,10 @@ describe("swrauth.registry", function()
     -- curl's config syntax: \ and " escaped inside the double quotes.
     local want = proc.abspath(cfg .. "/client.cert"):gsub('[\\"]', "\\%0")
     assert.truthy(calls[1].stdin:find('\ncert = "' .. want .. '"\n', 1, true), calls[1].stdin)
+    -- The system's roots stay trusted, from their hashed directory.
+    if select(2, proc.file_mode(registry.SYSTEM_CAPATH)) == "directory" then
+      assert.equal(registry.SYSTEM_CAPATH, r[1].capath)
+    end
     local bundle = r[1].cacert
     assert.truthy(bundle)
     local tmpdir = c.dir
