@@ -10,7 +10,7 @@ TEST_PKGS="lua-busted lua-check luarocks valgrind openssl clang libclang-rt-14-d
 # Registry and engines for the end-to-end tests (docker.io: dockerd 20.10
 # and the docker CLI; containerd: containerd and ctr; runc for both; podman
 # and buildah as root need no uidmap but it is their usual companion).
-E2E_PKGS="docker-registry apache2-utils curl openssl skopeo docker.io containerd runc podman buildah uidmap"
+E2E_PKGS="docker-registry apache2-utils curl openssl socat skopeo docker.io containerd runc podman buildah uidmap"
 # The demo: a registry and a daemonless engine.
 DEMO_PKGS="docker-registry apache2-utils curl openssl skopeo"
 BENCH_PKGS="valgrind lua-luaossl amazon-ecr-credential-helper hyperfine"

@@ -735,7 +735,9 @@ function P:_login_and_copy(source, ref)
   if not e then return nil, c, kind end
   local login = e.login(c)
   login.lock = self:_auth_file(e)
-  local unlock, lock_err, bad = guard(login.lock)
+  local dry = self.o.dry_run
+  local unlock, lock_err, bad
+  if not dry then unlock, lock_err, bad = guard(login.lock) end
   if bad then
     cleanup(c)
     return fail(self, "login", bad .. "; not running '" .. login.argv[1]
@@ -744,7 +746,8 @@ function P:_login_and_copy(source, ref)
   local cc = {registry = self.registry, insecure = self.o.insecure,
               cert_dir = self.o.cert_dir, tmp = {}}
   local json = require "swrauth.json"
-  local dir = proc.tempdir()
+  local dir = not dry and proc.tempdir()
+  if dry then cc.authfile = "$TMPDIR/auth.json" end
   if dir then
     cc.tmp[1] = dir
     local auth = {auths = {[self.registry] = {auth = swrauth.format("auth",
@@ -757,7 +760,8 @@ function P:_login_and_copy(source, ref)
   local copy = e.copy(cc, source, ref)
   self:plan{ref}
   local both = {{nil, "not run"}, {nil, "not run"}}
-  if cc.authfile then
+  local parallel = cc.authfile and not dry
+  if parallel then
     both = proc.run_all{
       {argv = login.argv, stdin = login.stdin, env = self.o.env, timeout = self.o.timeout},
       {argv = copy.argv, env = self.o.env, timeout = self.o.timeout},
@@ -767,7 +771,7 @@ function P:_login_and_copy(source, ref)
   both[1].lock_err = lock_err
   -- Without a private auth file, one after the other.
   local res, err, k = self:_run("login", self:_user_short() .. " to " .. self.registry, login,
-                                true, cc.authfile and both[1] or nil)
+                                true, parallel and both[1] or nil)
   cleanup(c)
   if not res then
     local done = both[2][1]
@@ -779,7 +783,7 @@ function P:_login_and_copy(source, ref)
   end
   self.logged_in = true
   return self:_pushed("push", e, cc, ref, self:_run("push", source .. " -> " .. ref, copy, true,
-                                                   cc.authfile and both[2] or nil))
+                                                   parallel and both[2] or nil))
 end
 
 -- Copies SOURCE to REF (skopeo), or tags SRC_REF as REF in the registry.
@@ -1000,7 +1004,7 @@ function P:release(spec)
   if not e then return fail(self, "login", eerr, "engine") end
   local first = #self.pushed
   local ok, err, kind, r
-  if e.remote_only and self.o.parallel_login and not self.o.dry_run then
+  if e.remote_only and self.o.parallel_login then
     r, err, kind = self:_login_and_copy(spec.source, refs[1])
     if not r then return nil, err, kind end
   elseif e.remote_only then

@@ -19,6 +19,9 @@
 -- are closed at once, uncounted (plain HTTP only: engines with TLS
 -- verification off then fall back to HTTP).
 --
+-- (With FAULTPROXY_SCHEME=https, the realm says https: for a proxy put
+-- behind a TLS terminator.)
+--
 -- FAULTPROXY_BEARER=USER:PASS in the environment makes the proxy a registry with token authentication
 -- (as SWR and Docker Hub are) in front of a registry taking Basic
 -- USER:PASS: a request without a token it issued gets 401 with
@@ -174,8 +177,9 @@ local function handle(client)
       local body = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}\n'
       logf:write(("%d %s -> challenge\n"):format(seen, line))
       client:write(("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-        .. 'Www-Authenticate: Bearer realm="http://%s/token",service="faultproxy"%s\r\n'
-        .. "Content-Length: %d\r\nConnection: close\r\n\r\n%s"):format(host,
+        .. 'Www-Authenticate: Bearer realm="%s://%s/token",service="faultproxy"%s\r\n'
+        .. "Content-Length: %d\r\nConnection: close\r\n\r\n%s"):format(
+        os.getenv("FAULTPROXY_SCHEME") or "http", host,
         repo and (',scope="repository:' .. repo .. ':pull"') or "", #body, body))
       client:shutdown(function() stop() end)
       return
@@ -193,6 +197,10 @@ local function handle(client)
       end
     end
     lines[#lines + 1] = "Connection: close"
+    -- Behind a TLS terminator: the registry's Location URLs must say https.
+    if os.getenv("FAULTPROXY_SCHEME") == "https" then
+      lines[#lines + 1] = "X-Forwarded-Proto: https"
+    end
     local out = table.concat(lines, "\r\n") .. "\r\n\r\n" .. rest
     upstream = uv.new_tcp()
     client:read_stop()

@@ -26,6 +26,7 @@ need skopeo skopeo
 need podman podman
 need docker docker.io
 need cmp diffutils
+need socat socat
 if ! "${LUA:-lua5.4}" -e 'require "luv"' >/dev/null 2>&1; then
   E2E_MISSING="$E2E_MISSING lua-luv"
   not_ok "Lua 5.4 finds luv (Debian package 'lua-luv')"
@@ -414,6 +415,46 @@ case $tokfail in
     ok "token auth: a wrong key is refused by the token service, not retried" ;;
   *) not_ok "token auth: a wrong key is refused by the token service, not retried (got: $tokfail)" ;;
 esac
+proxy_stop
+# The same registry behind TLS (socat with a certificate of the e2e CA, the
+# realm https): the real SWR flow, curl's HTTPS requests with the token.
+FAULTPROXY_BEARER="$E2E_USER:$E2E_KEY"
+FAULTPROXY_SCHEME=https
+export FAULTPROXY_BEARER FAULTPROXY_SCHEME
+proxy_start
+unset FAULTPROXY_BEARER FAULTPROXY_SCHEME
+mkdir -p "$T/tls"
+if e2e_make_certs "$T/tls"; then
+  TLS_PORT=$(e2e_free_port)
+  e2e_bg socat socat "OPENSSL-LISTEN:$TLS_PORT,bind=127.0.0.1,reuseaddr,fork,cert=$T/tls/server.crt,key=$T/tls/server.key,verify=0" \
+    "TCP:$PX_HOST"
+  TLS_PID=$E2E_BG_PID
+  _i=0
+  until curl -s -o /dev/null --cacert "$T/tls/certs/ca.crt" "https://127.0.0.1:$TLS_PORT/v2/" ||
+    [ "$_i" -ge 100 ]; do
+    sleep 0.05
+    _i=$((_i + 1))
+  done
+  sw bearer-tls key --project "$E2E_PROJECT" --registry "127.0.0.1:$TLS_PORT" --cert-dir "$T/tls/certs" \
+    --engine skopeo release "oci:$T/layout:1.0" --repository team/beartls --tag 5.0 --tag 5.1 --tag 5.2 \
+    --remote-tag api
+  exit_is "token auth over HTTPS: release with 3 tags" 0
+  is "token auth over HTTPS: the registry has 5.0, 5.1 and 5.2 on one digest" \
+    "$(reg_tags team/beartls | tr '\n' ' ') $(for t in 5.0 5.1 5.2; do reg_digest team/beartls $t; done | sort -u | wc -l)" \
+    "5.0 5.1 5.2  1"
+  is "token auth over HTTPS: 5.1 and 5.2 added through the registry API" \
+    "$(grep -c '^tag .*(registry API)' "$SW_ERR")" 2
+  is "token auth over HTTPS: curl got a token for pull,push" \
+    "$(px_count 'GET /token\?service=faultproxy&scope=repository%3Ateam%2Fbeartls%3Apull%2Cpush -> token 200')" 1
+  is "token auth over HTTPS: the PUTs of 5.1 and 5.2 passed with the token" \
+    "$(px_count ' PUT /v2/team/beartls/manifests/5\.[12] -> pass')" 2
+  is "token auth over HTTPS: no token in swrauth's output" \
+    "$(cat "$SW_OUT" "$SW_ERR" | grep -c faultproxy-token)" 0
+  e2e_stop "$TLS_PID"
+else
+  not_ok "token auth over HTTPS: openssl makes the test CA"
+  diag "$T/tls/openssl.log"
+fi
 proxy_stop
 # Without --insecure a plain-HTTP token realm is refused (the key would go
 # unencrypted); checked on the module, as the registry is plain HTTP too.

@@ -725,6 +725,9 @@ describe("pipeline with a fake engine", function()
       assert.equal(0, f:count())
       assert.equal(3, #res)
       local cmds = p:report().commands
+      -- The copy as it runs, at the same time as the login: on a private auth file.
+      assert.equal("skopeo copy --dest-tls-verify=false --dest-authfile '$TMPDIR/auth.json' "
+        .. "--digestfile '$TMPDIR/digest' oci:/b/oci:1 docker://" .. REG .. "/team/app:1", cmds[2])
       local base = REG .. "/v2/team/app/manifests/"
       assert.same({"# registry API: GET " .. base .. "1",
                    "# registry API: PUT " .. base .. "1.0",
