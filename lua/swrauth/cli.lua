@@ -25,6 +25,17 @@ function M.system(sys)
   }
 end
 
+local ESCAPES = {["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t"}
+
+--- A message's text on one line: CR, LF and the other control characters
+-- shown as `\n`, `\r`, `\t`, `\xNN`, so that input echoed in an error
+-- (a repository, a tag, an option) cannot start a line of its own.
+function M.one_line(s)
+  return (tostring(s):gsub("%c", function(c)
+    return ESCAPES[c] or ("\\x%02X"):format(c:byte())
+  end))
+end
+
 ------------------------------------------------------------------- key
 
 --- `swrauth key`: prints the login key.
@@ -35,7 +46,7 @@ function M.key(sys, file)
     warn = function(msg) sys.err(msg .. "\n") end,
   }
   if not cred then
-    sys.err("swrauth: key: " .. err .. "\n")
+    sys.err("swrauth: key: " .. M.one_line(err) .. "\n")
     return M.EXIT.credentials
   end
   sys.out(cred.key .. "\n")
@@ -79,7 +90,7 @@ function M.main(args, sys)
   local ok, code = xpcall(function() return require("swrauth.commands").run(list, sys) end,
                           debug.traceback)
   if not ok then
-    sys.err("swrauth: internal error: " .. tostring(code) .. "\n")
+    sys.err("swrauth: internal error: " .. tostring(code):gsub("[\r\n]+$", "") .. "\n")
     return M.EXIT.runtime
   end
   return code

@@ -21,6 +21,7 @@
 local M = {}
 
 local ipairs, tostring, pcall = ipairs, tostring, pcall
+local one_line = require("swrauth.cli").one_line
 
 --- The top-level command names this module handles.
 M.COMMANDS = {"configure-docker", "config"}
@@ -97,7 +98,7 @@ end
 ---------------------------------------------------------------- helpers
 
 local function usage_error(sys, msg)
-  sys.err("swrauth: " .. msg .. "\nTry 'swrauth --help'.\n")
+  sys.err("swrauth: " .. one_line(msg) .. "\nTry 'swrauth --help'.\n")
   return EXIT.usage
 end
 
@@ -152,7 +153,7 @@ local function credentials(a, sys, step)
     warn = function(msg) sys.err(msg .. "\n") end,
   }
   if not cred then
-    sys.err("swrauth: " .. step .. ": " .. err .. "\n")
+    sys.err("swrauth: " .. step .. ": " .. one_line(err) .. "\n")
     return nil, EXIT.credentials
   end
   return cred
@@ -171,7 +172,7 @@ end
 
 local function fail(a, sys, step, msg, code)
   code = code or EXIT.runtime
-  sys.err("swrauth: " .. step .. ": " .. msg .. "\n")
+  sys.err("swrauth: " .. step .. ": " .. one_line(msg) .. "\n")
   if a.json then
     json_out(a, sys, {ok = false, error = step .. ": " .. msg, exit = code})
   end

@@ -127,7 +127,7 @@ end
 ---------------------------------------------------------------- options
 
 local function usage_error(sys, msg)
-  sys.err("swrauth: " .. msg .. "\nTry 'swrauth --help'.\n")
+  sys.err("swrauth: " .. cli.one_line(msg) .. "\nTry 'swrauth --help'.\n")
   return EXIT.usage
 end
 
@@ -247,7 +247,7 @@ end
 -- Reports a failed step and returns its exit code.
 local function failed(sys, p, a, err, kind)
   local code = EXIT[kind or "runtime"] or EXIT.runtime
-  sys.err("swrauth: " .. err .. "\n")
+  sys.err("swrauth: " .. cli.one_line(err) .. "\n")
   -- What was pushed (stdout) and what was not (stderr).
   if p and not a.json then p:summary() end
   if a.json then
@@ -272,7 +272,7 @@ local function cmd_login_command(a, sys)
     warn = function(msg) sys.err(msg .. "\n") end,
   }
   if not cred then
-    sys.err("swrauth: login-command: " .. cerr .. "\n")
+    sys.err("swrauth: login-command: " .. cli.one_line(cerr) .. "\n")
     return EXIT.credentials
   end
   local fields = {project = project, ak = cred.ak, key = cred.key, registry = o.registry}
@@ -435,7 +435,7 @@ local function cmd_parse(a, sys)
   text = text:gsub("[\r\n]+$", "")
   local t, err = swrauth.parse(a.kind, text)
   if not t then
-    sys.err("swrauth: parse " .. a.kind .. ": " .. tostring(err) .. "\n")
+    sys.err("swrauth: parse " .. a.kind .. ": " .. cli.one_line(err) .. "\n")
     return EXIT.usage
   end
   local fields = a.kind == "image" and IMAGE_FIELDS or LOGIN_FIELDS

@@ -932,7 +932,16 @@ function P:reference(repository, tag)
   end
   local ref = self.registry .. "/" .. repository .. ":" .. tag
   local img, perr = swrauth.parse("image", ref)
-  if not img then return nil, "repository '" .. repository .. "': " .. tostring(perr) end
+  if not img then
+    -- parse counts bytes from the start of REGISTRY/REPOSITORY:TAG: count
+    -- them in the repository the caller gave.
+    local shift = #self.registry + 1
+    perr = tostring(perr):gsub("at byte (%d+)", function(n)
+      n = tonumber(n) - shift
+      if n >= 1 and n <= #repository then return "at byte " .. n end
+    end)
+    return nil, "repository '" .. repository .. "': " .. perr
+  end
   if img.registry .. "/" .. img.repository ~= self.registry .. "/" .. repository then
     return nil, "repository '" .. repository .. "' is not in canonical form"
   end

@@ -1157,6 +1157,25 @@ describe("hostile input", function()
       {{"parse", "bogus", "x"}, nil},
       {{"login", "--bogus=$(touch " .. CANARY .. ")"}, "unknown option"},
     } do usage[#usage + 1] = c end
+    -- Input echoed in an error stays on the error's line: CR/LF shown as \r, \n.
+    for _, c in ipairs {
+      {with(G, {"release", "app", "--repository", "team/app\nswrauth: forged", "--tag", "1"}),
+       "^swrauth: release: repository 'team/app\\nswrauth: forged': invalid reference format: "
+       .. "repository name has a newline at byte 9\n$"},
+      {with(G, {"release", "app", "--repository", "team/app", "--tag", "1\r\nforged"}),
+       "^swrauth: release: '1\\r\\nforged' is not a valid image tag"},
+      {{"--project", "cn-north-4", "--bogus\nswrauth: forged", "login"},
+       "^swrauth: unknown option '%-%-bogus\\nswrauth: forged'\nTry"},
+      {{"--project", "cn-north-4", "parse", "image", "a\nB"}, "^swrauth: parse image: [^\n]*\n$"},
+    } do
+      count = count + 1
+      case("one line for the error: " .. show(table.concat(c[1], " ")), function()
+        local r = cli(c[1])
+        assert(r.stderr:find(c[2]), show(r.stderr) .. " does not match " .. show(c[2]))
+        assert.equal(0, #r.calls, "an engine ran")
+      end)
+    end
+
     for _, c in ipairs(usage) do
       count = count + 1
       case("exit 2: " .. show(table.concat(c[1], " ")), function()
