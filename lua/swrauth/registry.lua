@@ -162,6 +162,9 @@ local function parse_answer(data)
   return tonumber(code), headers, body
 end
 
+--- The largest answer the in-process client reads (bytes).
+M.MAX_ANSWER = 8 * 1024 * 1024
+
 -- One plain-HTTP request on its own connection, in this process. Returns
 -- the result as `_curl` does ({code=, exit=, ...}, the body written to
 -- r.output).
@@ -183,7 +186,7 @@ local function http_request(r, auth_header, timeout)
   if r.method == "PUT" then lines[#lines + 1] = "Content-Length: " .. #body end
   local request = concat(lines, "\r\n") .. "\r\n\r\n" .. body
   local tcp, timer = uv.new_tcp(), uv.new_timer()
-  local chunks, result = {}, nil
+  local chunks, size, result = {}, 0, nil
   local function finish(res)
     if result then return end
     result = res
@@ -206,6 +209,12 @@ local function http_request(r, auth_header, timeout)
         return finish({code = 0, exit = 56, error = "Recv failure: " .. tostring(rerr)})
       elseif data then
         chunks[#chunks + 1] = data
+        size = size + #data
+        -- Manifests are at most 4 MiB (distribution spec): no more is kept.
+        if size > M.MAX_ANSWER then
+          return finish({code = 0, exit = 63, error = ("answer larger than %d bytes"):format(
+            M.MAX_ANSWER)})
+        end
       else
         local text = concat(chunks)
         if text == "" then
@@ -238,7 +247,8 @@ C.__index = C
 
 --- A client for one registry.
 -- @tparam table o `registry` (HOST[:PORT]), `user`, `key`, `insecure`
---   (try HTTPS without verification, then plain HTTP), `cert_dir` (extra
+--   (plain HTTP when the registry answers it, else HTTPS without
+--   verification; see `_probe`), `cert_dir` (extra
 --   CA certificates, `*.crt`, and a client certificate `*.cert` + `*.key`),
 --   `timeout` (seconds per request), `env` (environment overrides for
 --   curl, as `proc.run` takes them), `curl` (the program, default

@@ -242,6 +242,21 @@ describe("swrauth.registry", function()
     c:close()
   end)
 
+  it("stops reading an answer larger than MAX_ANSWER", function()
+    local port, _, stop = serve(function()
+      return "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\n\r\n" .. ("x"):rep(registry.MAX_ANSWER + 10)
+    end)
+    local c = client(function() error("curl must not run") end,
+                     {insecure = true, registry = "127.0.0.1:" .. port})
+    c.scheme = "http"
+    local m, err, transient = c:get_manifest("team/app", "1")
+    c:close()
+    stop()
+    assert.is_nil(m)
+    assert.matches("answer larger than " .. registry.MAX_ANSWER .. " bytes", err, 1, true)
+    assert.is_false(transient)
+  end)
+
   it("encodes base64 as RFC 4648 does", function()
     for plain, want in pairs {[""] = "", a = "YQ==", ab = "YWI=", abc = "YWJj",
                               ["cn-north-4@AK:k3y"] = "Y24tbm9ydGgtNEBBSzprM3k="} do
