@@ -45,9 +45,9 @@ M.DEFAULTS = {
   parallel_login = true,  -- release with skopeo: run the login and the first copy at
                           -- the same time (the copy reads a private 0600 auth file)
   remote_tag = "auto",    -- how release adds tags 2..n with skopeo: "api" (the
-                          -- registry's HTTP API through curl: one manifest GET, a
-                          -- PUT per tag), "engine" (one skopeo copy per tag), or
-                          -- "auto" (api when curl is on PATH)
+                          -- registry's HTTP API: one manifest GET, a PUT per tag;
+                          -- curl for HTTPS), "engine" (one skopeo copy per tag), or
+                          -- "auto" (api; engine for HTTPS when curl is missing)
   quiet = false,          -- no step lines
   json = false,           -- summary as JSON on `out`
   env = nil,              -- environment overrides for engines (NAME = value | false);
