@@ -226,6 +226,7 @@ describe("swrauth.registry", function()
                      {insecure = true, registry = "127.0.0.1:" .. port})
     c.scheme = "http"
     local m, err, transient = c:get_manifest("team/app", "1")
+    c:close()
     assert.is_nil(m)
     assert.matches("Connection refused", err, 1, true)
     assert.is_true(transient)
@@ -293,6 +294,7 @@ describe("swrauth.registry", function()
       return {code = 401, challenge = 'Bearer realm="http://auth.example/token"'}
     end)
     local m, err, transient = c:get_manifest("team/app", "1")
+    c:close()
     assert.is_nil(m)
     assert.matches("token service http://auth.example/token is plain HTTP", err, 1, true)
     assert.is_false(transient)
@@ -373,6 +375,7 @@ describe("swrauth.registry", function()
     c = registry.new{registry = "r.example", user = USER, key = KEY,
                      run = function() return nil, "'curl' not found on PATH" end}
     m, err = c:get_manifest("team/app", "1")
+    c:close()
     assert.is_nil(m)
     assert.matches("'curl' not found on PATH", err, 1, true)
   end)
