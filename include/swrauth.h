@@ -241,6 +241,91 @@ int swrauth_csv_begin(swrauth_csv *csv, const char *s, size_t n,
 int swrauth_csv_next(swrauth_csv *csv, swrauth_cred_row *row,
                      swrauth_err *err);
 
+/* ------------------------------------------------------------------ sign */
+
+/* Huawei Cloud API Gateway request signing (APIG "AK/SK authentication"),
+** SDK-HMAC-SHA256 as the Huawei Cloud SDKs compute it, and SDK-HMAC-SM3:
+**
+**   canonical request = METHOD \n URI \n QUERY \n HEADERS \n SIGNED \n BODYHASH
+**   string to sign    = ALGORITHM \n X-Sdk-Date \n hex(HASH(canonical request))
+**   signature         = hex(HMAC(key = SK, message = string to sign))
+**   Authorization     = ALGORITHM Access=AK, SignedHeaders=SIGNED, Signature=...
+**
+** URI: the URL's path, each '/'-separated segment percent-decoded, then
+** every byte outside [A-Za-z0-9_.~-] written %XX (upper-case), a trailing
+** '/' added. QUERY: the pairs (split at '&', then at the first '='; '+'
+** is a '+'; pairs with an empty key dropped) decoded, sorted by key bytes
+** then value bytes, escaped the same way, "k=v" joined by '&'. HEADERS:
+** every header given, name lower-cased, value without leading and
+** trailing spaces and tabs, sorted by name, "name:value\n" each; SIGNED:
+** the names joined by ';'. BODYHASH: hex HASH(body), or the value of an
+** X-Sdk-Content-Sha256 header (X-Sdk-Content-Sm3 for SM3) when one is
+** given, e.g. "UNSIGNED-PAYLOAD". HASH is SHA-256 or SM3. */
+typedef enum swrauth_sign_alg {
+  SWRAUTH_SIGN_HMAC_SHA256, /* "SDK-HMAC-SHA256" */
+  SWRAUTH_SIGN_HMAC_SM3,    /* "SDK-HMAC-SM3" (OpenSSL's SM3) */
+  SWRAUTH_SIGN_ALG_COUNT
+} swrauth_sign_alg;
+
+/* Limits: the URL, the headers' names and values together, the number of
+** headers, the method. A request over one is refused with a message. */
+#define SWRAUTH_SIGN_URL_MAX 65536
+#define SWRAUTH_SIGN_HEADERS_MAX 65536
+#define SWRAUTH_SIGN_NHEADERS_MAX 1024
+#define SWRAUTH_SIGN_METHOD_MAX 256
+
+/* The name of an algorithm, and the algorithm for a name (-1 if none). */
+const char *swrauth_sign_alg_name(swrauth_sign_alg alg);
+int swrauth_sign_alg_from_name(const char *name, size_t len);
+
+typedef struct swrauth_header {
+  swrauth_slice name, value;
+} swrauth_header;
+
+/* A request to sign. Every header given is signed; X-Sdk-Date
+** (YYYYMMDDTHHMMSSZ, any case of the name) must be one of them. body
+** absent (ptr NULL) is the empty body. */
+typedef struct swrauth_sign_req {
+  swrauth_sign_alg alg;
+  swrauth_slice ak, sk, method, url;
+  const swrauth_header *headers;
+  size_t nheaders;
+  swrauth_slice body;
+} swrauth_sign_req;
+
+/* The result: every slice points into the caller's work buffer. None of
+** it is secret (the signature is sent with the request); the key blocks
+** derived from the SK stay in the core's own buffers and are wiped. */
+typedef struct swrauth_signed {
+  swrauth_slice authorization;     /* the Authorization header's value */
+  swrauth_slice canonical_request;
+  swrauth_slice string_to_sign;
+  swrauth_slice signed_headers;    /* "content-type;host;x-sdk-date" */
+  swrauth_slice signature;         /* 64 lowercase hex digits */
+} swrauth_signed;
+
+/* Checks a request as swrauth_sign does, without signing it: AK and SK as
+** swrauth_check_cred takes them, the method an HTTP token, the URL
+** absolute http(s)://host[:port][/path][?query] (no userinfo, fragment,
+** whitespace, control character or bad %-escape), header names tokens,
+** no two names that differ only in case, values without control
+** characters (CR, LF, NUL, ...; spaces and tabs at either end are
+** trimmed), a valid X-Sdk-Date, and the limits above. The message starts
+** with the field it is about ("url ...", "header 'X' ...", "sk ..."),
+** and never quotes the SK or a header's value. */
+int swrauth_sign_check(const swrauth_sign_req *req, swrauth_err *err);
+
+/* Size of the work buffer swrauth_sign needs for req (a few times the
+** URL's and the headers' sizes), or 0 when req is over the limits. */
+size_t swrauth_sign_bufsize(const swrauth_sign_req *req);
+
+/* Signs req, with work memory buf of bufsize bytes (swrauth_sign_bufsize).
+** Returns 0, or -1 when the request is refused (as swrauth_sign_check),
+** the buffer is too small, or the digest is not available (SM3 missing
+** from OpenSSL's providers) or fails. */
+int swrauth_sign(swrauth_hmac *h, const swrauth_sign_req *req, void *buf,
+                 size_t bufsize, swrauth_signed *out, swrauth_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,8 @@ struct swrauth_hmac {
   OSSL_FUNC_digest_update_fn *dupdate;
   OSSL_FUNC_digest_final_fn *dfinal;
   OSSL_FUNC_digest_freectx_fn *dfreectx;
+  /* SM3 for swrauth_sign's SDK-HMAC-SM3, fetched on first use. */
+  EVP_MD *sm3;
 };
 
 /* Turns OpenSSL's error queue into one message and empties the queue. */
@@ -119,6 +121,7 @@ void swrauth_hmac_free(swrauth_hmac *h) {
   if (h->dctx != NULL) h->dfreectx(h->dctx); /* cleanses the digest state */
   EVP_MD_CTX_free(h->ctx); /* cleanses the digest state */
   EVP_MD_free(h->md);
+  EVP_MD_free(h->sm3);
   OPENSSL_free(h);
 }
 
@@ -299,4 +302,93 @@ int swrauth_verify(swrauth_hmac *h, const char *ak, size_t aklen,
          CRYPTO_memcmp(want, key, SWRAUTH_KEY_LEN) == 0;
   swrauth_wipe(want, sizeof want);
   return same;
+}
+
+/* ------------------------------------------------ digests for swrauth_sign */
+
+void swrauth__hex32(const unsigned char in[SWRAUTH_MAC_LEN],
+                    char out[SWRAUTH_KEY_LEN + 1]) {
+  to_hex(in, out);
+}
+
+/* SM3 is fetched once, on first use: most states never sign with it. A
+** failed fetch is tried again next time (and costs nothing until then). */
+int swrauth__md_ready(swrauth_hmac *h, swrauth__md md, swrauth_err *err) {
+  if (md == SWRAUTH__SHA256 || h->sm3 != NULL) return 0;
+  h->sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
+  if (h->sm3 == NULL) {
+    ERR_clear_error();
+    return swrauth__fail(err, "SDK-HMAC-SM3 is not available: OpenSSL has no "
+                              "SM3 digest in the loaded providers");
+  }
+  return 0;
+}
+
+/* One digest of a then b (either may be empty): SHA-256 on the provider's
+** own functions when found, else on the reused EVP context. */
+static int md_run(swrauth_hmac *h, swrauth__md md, const void *a, size_t an,
+                  const void *b, size_t bn, unsigned char out[SWRAUTH_MAC_LEN]) {
+  if (md == SWRAUTH__SHA256 && h->dctx != NULL) {
+    size_t outl = 0;
+    return h->dinit(h->dctx, NULL) && (an == 0 || h->dupdate(h->dctx, a, an)) &&
+           (bn == 0 || h->dupdate(h->dctx, b, bn)) &&
+           h->dfinal(h->dctx, out, &outl, SWRAUTH_MAC_LEN) &&
+           outl == SWRAUTH_MAC_LEN;
+  }
+  return EVP_DigestInit_ex2(h->ctx, md == SWRAUTH__SM3 ? h->sm3 : h->md, NULL) &&
+         (an == 0 || EVP_DigestUpdate(h->ctx, a, an)) &&
+         (bn == 0 || EVP_DigestUpdate(h->ctx, b, bn)) &&
+         EVP_MD_CTX_get_size(h->ctx) == SWRAUTH_MAC_LEN &&
+         EVP_DigestFinal_ex(h->ctx, out, NULL);
+}
+
+/* Leaves no key-derived state in the reused contexts: the direct context
+** is initialised again, the EVP one's provider context freed (the
+** providers' freectx cleanses it). */
+static void md_scrub(swrauth_hmac *h) {
+  if (h->dctx != NULL) h->dinit(h->dctx, NULL);
+  EVP_MD_CTX_reset(h->ctx);
+}
+
+int swrauth__digest(swrauth_hmac *h, swrauth__md md, const void *data, size_t n,
+                    unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err) {
+  if (swrauth__md_ready(h, md, err) != 0) return -1;
+  if (!md_run(h, md, data, n, NULL, 0, out))
+    return crypto_fail(err, md == SWRAUTH__SM3 ? "SM3" : "SHA-256");
+  return 0;
+}
+
+/* HMAC (RFC 2104) on SHA-256 or SM3, both with 64-byte blocks and 32-byte
+** digests. The key blocks and the inner digest live in pad and inner,
+** wiped on every path (tests/c/test_sign.c checks that they are). */
+int swrauth__hmac(swrauth_hmac *h, swrauth__md md, const void *key,
+                  size_t keylen, const void *msg, size_t msglen,
+                  unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err) {
+  unsigned char pad[BLOCK], inner[SWRAUTH_MAC_LEN];
+  int ok;
+  if (swrauth__md_ready(h, md, err) != 0) return -1;
+  memset(pad, 0, BLOCK);
+  if (keylen > BLOCK) { /* long keys are hashed first */
+    ok = md_run(h, md, key, keylen, NULL, 0, inner);
+    memcpy(pad, inner, SWRAUTH_MAC_LEN);
+  } else {
+    ok = 1;
+    if (keylen > 0) memcpy(pad, key, keylen);
+  }
+  if (ok) {
+    xor_block(pad, 0x36 * LO);
+    ok = md_run(h, md, pad, BLOCK, msg, msglen, inner);
+  }
+  if (ok) {
+    xor_block(pad, (0x36 ^ 0x5c) * LO); /* ipad -> opad */
+    ok = md_run(h, md, pad, BLOCK, inner, SWRAUTH_MAC_LEN, out);
+  }
+  swrauth_wipe(pad, sizeof pad);
+  swrauth_wipe(inner, sizeof inner);
+  md_scrub(h);
+  if (!ok) {
+    swrauth_wipe(out, SWRAUTH_MAC_LEN);
+    return crypto_fail(err, md == SWRAUTH__SM3 ? "HMAC-SM3" : "HMAC-SHA256");
+  }
+  return 0;
 }
