@@ -392,6 +392,110 @@ static int l_parse(lua_State *L) {
   }
 }
 
+/* ----------------------------------------------------------------- sign */
+
+/* swrauth.sign{ak=, sk=, method=, url=, headers={[name]=value}, body=?,
+**              algorithm=?} -> authorization, info | fail, message
+** Every Lua value is read first (the header array into a userdata), then
+** the core signs in one go; misuse raises, and fail is returned only when
+** the algorithm's digest is not available. */
+static int l_sign(lua_State *L) {
+  static const char *const names[] = {"ak", "sk", "method", "url", "headers",
+                                      "body", "algorithm", NULL};
+  swrauth_hmac *h = get_hmac(L);
+  swrauth_sign_req req;
+  swrauth_slice *slot[7];
+  swrauth_header *hs;
+  swrauth_signed out;
+  swrauth_err err;
+  size_t n = 0, size;
+  unsigned seen = 0;
+  void *buf;
+  int i;
+  memset(&req, 0, sizeof req);
+  slot[0] = &req.ak, slot[1] = &req.sk, slot[2] = &req.method, slot[3] = &req.url;
+  slot[4] = NULL, slot[5] = &req.body, slot[6] = NULL;
+  if (!lua_istable(L, 1)) type_error(L, 1, "sign", "table");
+  lua_settop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    size_t len;
+    const char *name;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      arg_error(L, 1, "sign", lua_pushfstring(L, "field names must be strings, got %s",
+                                              luaL_typename(L, -2)));
+    name = lua_tolstring(L, -2, &len);
+    for (i = 0; names[i] != NULL; i++)
+      if (strlen(names[i]) == len && strcmp(names[i], name) == 0) break;
+    if (names[i] == NULL)
+      arg_error(L, 1, "sign", lua_pushfstring(L, "unknown field '%s'",
+                                              push_printable(L, name, len)));
+    if (lua_type(L, -1) != (i == 4 ? LUA_TTABLE : LUA_TSTRING))
+      arg_error(L, 1, "sign", lua_pushfstring(L, "field '%s' must be a %s, got %s", name,
+                                              i == 4 ? "table" : "string",
+                                              luaL_typename(L, -1)));
+    if (i == 6) {
+      const char *alg = lua_tolstring(L, -1, &len);
+      int a = swrauth_sign_alg_from_name(alg, len);
+      if (a < 0)
+        arg_error(L, 1, "sign", lua_pushfstring(L, "field 'algorithm' must be "
+                                                "'SDK-HMAC-SHA256' or 'SDK-HMAC-SM3', got '%s'",
+                                                push_printable(L, alg, len)));
+      req.alg = (swrauth_sign_alg)a;
+    } else if (slot[i] != NULL) {
+      slot[i]->ptr = lua_tolstring(L, -1, &slot[i]->len);
+    }
+    seen |= 1u << i;
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < 5; i++)
+    if (!(seen & (1u << i)))
+      arg_error(L, 1, "sign", lua_pushfstring(L, "field '%s' is missing", names[i]));
+  /* The headers: counted and type-checked, then read into a userdata. */
+  lua_pushliteral(L, "headers");
+  lua_rawget(L, 1); /* 2 */
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      arg_error(L, 1, "sign", lua_pushfstring(L, "header names must be strings, got %s",
+                                              luaL_typename(L, -2)));
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      size_t len;
+      const char *name = lua_tolstring(L, -2, &len);
+      arg_error(L, 1, "sign", lua_pushfstring(L, "header '%s' must have a string value, got %s",
+                                              push_printable(L, name, len),
+                                              luaL_typename(L, -1)));
+    }
+    n++;
+    lua_pop(L, 1);
+  }
+  if (n > SWRAUTH_SIGN_NHEADERS_MAX)
+    arg_error(L, 1, "sign", lua_pushfstring(L, "headers: too many (%d, at most %d)",
+                                            (int)n, SWRAUTH_SIGN_NHEADERS_MAX));
+  hs = (swrauth_header *)lua_newuserdatauv(L, (n ? n : 1) * sizeof *hs, 0); /* 3 */
+  req.headers = hs;
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    if (req.nheaders < n) {
+      hs[req.nheaders].name.ptr = lua_tolstring(L, -2, &hs[req.nheaders].name.len);
+      hs[req.nheaders].value.ptr = lua_tolstring(L, -1, &hs[req.nheaders].value.len);
+      req.nheaders++;
+    }
+    lua_pop(L, 1);
+  }
+  if (swrauth_sign_check(&req, &err) != 0) return arg_error(L, 1, "sign", err.msg);
+  size = swrauth_sign_bufsize(&req);
+  buf = lua_newuserdatauv(L, size, 0); /* 4: no secret is written to it */
+  if (swrauth__sign_checked(h, &req, buf, size, &out, &err) != 0) return fail(L, err.msg);
+  lua_pushlstring(L, out.authorization.ptr, out.authorization.len);
+  lua_createtable(L, 0, 4);
+  set_slice(L, "canonical_request", out.canonical_request);
+  set_slice(L, "string_to_sign", out.string_to_sign);
+  set_slice(L, "signed_headers", out.signed_headers);
+  set_slice(L, "signature", out.signature);
+  return 2;
+}
+
 /* ----------------------------------------------------------------- open */
 
 static const luaL_Reg funcs[] = {
@@ -399,6 +503,7 @@ static const luaL_Reg funcs[] = {
   {"verify", l_verify},
   {"format", l_format},
   {"parse", l_parse},
+  {"sign", l_sign},
   {NULL, NULL}};
 
 SWRAUTH_EXPORT int luaopen_swrauth(lua_State *L);
