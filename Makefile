@@ -78,6 +78,9 @@ swrauth.so: $(CORE_OBJS) $(BIND_OBJ)
 $(BUILD)/test_%: tests/c/test_%.c tests/c/tap.h $(BUILD)/libswrauth-core.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libswrauth-core.a $(LDFLAGS) $(LDLIBS_SSL)
 
+# test_sign watches what the core wipes: it wraps swrauth_wipe.
+$(BUILD)/test_sign $(BUILD)/asan/test_sign: LDFLAGS += -Wl,--wrap=swrauth_wipe
+
 ctests: $(CTESTS)
 
 # Installs the Debian packages the tests need when they are missing.
