@@ -35,11 +35,11 @@ describe("swrauth module", function()
   it("has a version", function()
     assert.matches("^%d+%.%d+%.%d+$", swrauth._VERSION)
   end)
-  it("exports exactly derive, verify, format, parse, _VERSION", function()
+  it("exports exactly derive, verify, format, parse, sign, _VERSION", function()
     local names = {}
     for k in pairs(swrauth) do names[#names + 1] = k end
     table.sort(names)
-    assert.same({ "_VERSION", "derive", "format", "parse", "verify" }, names)
+    assert.same({ "_VERSION", "derive", "format", "parse", "sign", "verify" }, names)
   end)
 end)
 
