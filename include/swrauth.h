@@ -99,6 +99,14 @@ int swrauth_verify(swrauth_hmac *h, const char *ak, size_t aklen,
                    const char *sk, size_t sklen, const char *key,
                    size_t keylen, swrauth_err *err);
 
+/* SHA-256 of n bytes (any length) on the engine's fetched digest, binary
+** into out, or as 64 lowercase hex digits NUL-terminated at out[64]. The
+** engine's contexts hold nothing of the data afterwards. */
+int swrauth_sha256(swrauth_hmac *h, const void *data, size_t n,
+                   unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err);
+int swrauth_sha256_hex(swrauth_hmac *h, const void *data, size_t n,
+                       char out[SWRAUTH_KEY_LEN + 1], swrauth_err *err);
+
 /* ---------------------------------------------------------------- format */
 
 typedef enum swrauth_kind {
@@ -114,6 +122,7 @@ typedef enum swrauth_kind {
   SWRAUTH_FMT_USER,          /* PROJECT@AK */
   SWRAUTH_FMT_AUTH,          /* base64(PROJECT@AK:KEY) */
   SWRAUTH_FMT_REGISTRY,      /* swr.REGION.myhuaweicloud.com */
+  SWRAUTH_FMT_API,           /* swr-api.REGION.myhuaweicloud.com */
   SWRAUTH_FMT_COUNT
 } swrauth_kind;
 
@@ -151,10 +160,21 @@ typedef struct swrauth_formatted {
 int swrauth_format(swrauth_kind kind, const swrauth_fields *f,
                    swrauth_formatted *out, swrauth_err *err);
 
+/* The domain of a region's endpoints: "myhuaweicloud.com", or the other
+** domain of a region listed in src/region.c ("eu-west-101" ->
+** "myhuaweicloud.eu"). Any text is a region here; nothing is checked. */
+const char *swrauth_region_domain(const char *region, size_t len);
+
 /* Registry host for a project or region name ("cn-north-4_sub" ->
-** "swr.cn-north-4.myhuaweicloud.com"), NUL-terminated into out. */
+** "swr.cn-north-4.myhuaweicloud.com", "eu-west-101" ->
+** "swr.eu-west-101.myhuaweicloud.eu"), NUL-terminated into out. The
+** project is checked (message "project <predicate>"). */
 int swrauth_registry_for(const char *project, size_t len, char *out,
                          size_t outsize, swrauth_err *err);
+/* The SWR API endpoint host for a project, the same way:
+** "swr-api.REGION.DOMAIN". */
+int swrauth_api_for(const char *project, size_t len, char *out,
+                    size_t outsize, swrauth_err *err);
 
 /* Append s to out (of size outsize, at *pos), single-quoted for a POSIX
 ** shell when it holds anything outside [A-Za-z0-9@%+=:,./_-] or is empty.
@@ -168,6 +188,38 @@ int swrauth_base64_encode(const void *in, size_t n, char *out, size_t outsize,
                           size_t *outlen);
 int swrauth_base64_decode(const char *in, size_t n, unsigned char *out,
                           size_t outsize, size_t *outlen, swrauth_err *err);
+/* decode that also requires the padding (a length that is a multiple of
+** 4), as Go's base64.StdEncoding does; line breaks are refused (Go skips
+** them). out needs n / 4 * 3 bytes at most. */
+int swrauth_base64_decode_padded(const char *in, size_t n, unsigned char *out,
+                                 size_t outsize, size_t *outlen,
+                                 swrauth_err *err);
+
+/* ----------------------------------------------------------------- check */
+
+/* What swrauth_check checks; names as the Lua binding takes them. */
+typedef enum swrauth_check_kind {
+  SWRAUTH_CHECK_PROJECT,     /* "project": REGION[_SUBPROJECT] */
+  SWRAUTH_CHECK_REGISTRY,    /* "registry": HOST[:PORT] */
+  SWRAUTH_CHECK_REPOSITORY,  /* "repository": NS/NAME, without registry */
+  SWRAUTH_CHECK_TAG,         /* "tag" */
+  SWRAUTH_CHECK_AK,          /* "ak" */
+  SWRAUTH_CHECK_KEY,         /* "key": a login key, 64 lowercase hex */
+  SWRAUTH_CHECK_IMAGE,       /* "image": as swrauth_parse_image takes it */
+  SWRAUTH_CHECK_DIGEST,      /* "digest": sha256:<64 lowercase hex> */
+  SWRAUTH_CHECK_COUNT
+} swrauth_check_kind;
+
+const char *swrauth_check_name(swrauth_check_kind kind);
+int swrauth_check_from_name(const char *name, size_t len);
+
+/* 0 when s[0..n) is a valid value of the kind, else -1 with a predicate
+** in err that reads after "<name> '<value>' " and never quotes the value:
+** "has 'C' at byte 1: a region is lowercase letters, digits and '-'".
+** Byte positions count from 1 in s. The grammars are the ones format and
+** parse use (src/names.c). */
+int swrauth_check(swrauth_check_kind kind, const char *s, size_t n,
+                  swrauth_err *err);
 
 /* ----------------------------------------------------------------- parse */
 
@@ -202,12 +254,42 @@ typedef struct swrauth_image {
 int swrauth_parse_image(const char *s, size_t n, swrauth_image *out,
                         swrauth_err *err);
 
+/* Room for swrauth_image_reference: the longest reference parse_image
+** takes, plus what normalising adds ("docker.io/", "library/",
+** ":latest"), plus the NUL. */
+#define SWRAUTH_REFERENCE_MAX (SWRAUTH_IMAGE_MAX + 32)
+
+/* What a parsed image names, NUL-terminated into out (*len without it):
+** the repository as the registry names it ("library/" + path on docker.io
+** for one-component paths; SWRAUTH_NAME_MAX + 1 bytes suffice), and the
+** whole normalised reference domain/repository[:tag][@digest]
+** (SWRAUTH_REFERENCE_MAX bytes suffice). -1 when out is too small. */
+int swrauth_image_repository(const swrauth_image *im, char *out, size_t outsize,
+                             size_t *len, swrauth_err *err);
+int swrauth_image_reference(const swrauth_image *im, char *out, size_t outsize,
+                            size_t *len, swrauth_err *err);
+/* A repository's namespace (up to its last '/', absent when none) and
+** name (after it), as slices of repo. */
+void swrauth_repository_split(const char *repo, size_t len, swrauth_slice *ns,
+                              swrauth_slice *name);
+
+/* "registry": an SWR registry host, swr.REGION.DOMAIN with the region's
+** own domain (swrauth_region_domain), lowercase, no port; both slices
+** point into the input (host is all of it). Any other host fails with
+** "registry host is not an SWR registry host (...)". */
+typedef struct swrauth_registry {
+  swrauth_slice region, host;
+} swrauth_registry;
+int swrauth_parse_registry(const char *s, size_t n, swrauth_registry *out,
+                           swrauth_err *err);
+
 /* "login": a docker/podman/buildah/skopeo/nerdctl/helm login command, or
 ** ctr image pull|push --user ..., as printed by the vendor or by
 ** swrauth_format. Words are unquoted POSIX-shell style (no expansion is
 ** ever done) into buf. engine is "docker", "podman", "buildah", "skopeo",
 ** "nerdctl", "helm" or "ctr"; key is absent for --password-stdin forms;
-** registry is absent for ctr (the caller may take it from image); image
+** for ctr, registry is the image's domain ("docker.io" when it has none,
+** a static string) and a bad image fails the parse ("image: ..."); image
 ** is absent for login forms. action is "login", "pull" or "push". */
 typedef struct swrauth_login {
   swrauth_slice engine, action, user, project, ak, key, registry, image;

@@ -4,7 +4,8 @@
 **
 ** Encoding always pads with '='. Decoding takes padded input, and also
 ** input whose padding was stripped (length 2 or 3 modulo 4), as some
-** tools write it; a length of 1 modulo 4 cannot be base64. Whitespace,
+** tools write it; a length of 1 modulo 4 cannot be base64. The padded
+** decoder (swrauth.unbase64) requires the padding, as Go's StdEncoding. Whitespace,
 ** line breaks and bytes outside the alphabet are refused, naming the byte
 ** (positions count from 1), since a pasted value with a trailing newline
 ** is a common mistake. As in Go's base64.StdEncoding (what docker uses),
@@ -80,10 +81,11 @@ static int bad_byte(const char *in, size_t n, size_t i, swrauth_err *err) {
                        swrauth__describe_byte(c, b), i + 1, hint);
 }
 
-/* Decodes padded or unpadded base64 into out. All checks are made before
-** the first byte is written, so out is untouched on failure. */
-int swrauth_base64_decode(const char *in, size_t n, unsigned char *out,
-                          size_t outsize, size_t *outlen, swrauth_err *err) {
+/* Decodes padded (or, unless padded is set, unpadded) base64 into out.
+** All checks are made before the first byte is written, so out is
+** untouched on failure. */
+static int decode(const char *in, size_t n, int padded, unsigned char *out,
+                  size_t outsize, size_t *outlen, swrauth_err *err) {
   size_t data = n, i, o = 0, need, pad = 0;
   uint32_t v = 0;
   /* Up to two '=' end the text; they must complete a group of four. */
@@ -98,6 +100,9 @@ int swrauth_base64_decode(const char *in, size_t n, unsigned char *out,
                          "possible (one is missing or extra)", data);
   if (pad > 0 && (data + pad) % 4 != 0)
     return swrauth__fail(err, "bad base64: wrong padding at byte %zu",
+                         data + 1);
+  if (padded && pad == 0 && data % 4 != 0)
+    return swrauth__fail(err, "bad base64: missing '=' padding at byte %zu",
                          data + 1);
   need = data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
   if (need > outsize)
@@ -122,4 +127,15 @@ int swrauth_base64_decode(const char *in, size_t n, unsigned char *out,
   v = 0;
   if (outlen != NULL) *outlen = o;
   return 0;
+}
+
+int swrauth_base64_decode(const char *in, size_t n, unsigned char *out,
+                          size_t outsize, size_t *outlen, swrauth_err *err) {
+  return decode(in, n, 0, out, outsize, outlen, err);
+}
+
+int swrauth_base64_decode_padded(const char *in, size_t n, unsigned char *out,
+                                 size_t outsize, size_t *outlen,
+                                 swrauth_err *err) {
+  return decode(in, n, 1, out, outsize, outlen, err);
 }

@@ -113,6 +113,20 @@ swrauth_hmac *swrauth_hmac_new(swrauth_err *err) {
     return NULL;
   }
   find_direct(h);
+  /* Bind now every function called while digest state or a key is in
+  ** registers: the first call of a lazily bound function saves the vector
+  ** registers on the stack, where a MAC was found (tests/c/test_memscan.c).
+  ** One empty digest on the EVP path, and the wipes. */
+  {
+    unsigned char a[SWRAUTH_MAC_LEN] = {0};
+    if (!(EVP_DigestInit_ex2(h->ctx, h->md, NULL) && EVP_DigestUpdate(h->ctx, a, 0) &&
+          EVP_MD_CTX_get_size(h->ctx) == SWRAUTH_MAC_LEN &&
+          EVP_DigestFinal_ex(h->ctx, a, NULL)))
+      ERR_clear_error();
+    if (EVP_MD_CTX_get0_md(h->ctx) != NULL) EVP_MD_CTX_reset(h->ctx);
+    (void)CRYPTO_memcmp(a, a, sizeof a);
+    swrauth_wipe(a, sizeof a);
+  }
   return h;
 }
 
@@ -123,22 +137,6 @@ void swrauth_hmac_free(swrauth_hmac *h) {
   EVP_MD_free(h->md);
   EVP_MD_free(h->sm3);
   OPENSSL_free(h);
-}
-
-/* One SHA-256 over a 64-byte pad followed by data, on the reused context. */
-static int digest2(swrauth_hmac *h, const unsigned char pad[BLOCK],
-                   const void *data, size_t n, unsigned char out[32]) {
-  if (h->dctx != NULL) {
-    size_t outl = 0;
-    return h->dinit(h->dctx, NULL) && h->dupdate(h->dctx, pad, BLOCK) &&
-           h->dupdate(h->dctx, data, n) &&
-           h->dfinal(h->dctx, out, &outl, SWRAUTH_MAC_LEN) &&
-           outl == SWRAUTH_MAC_LEN;
-  }
-  return EVP_DigestInit_ex2(h->ctx, h->md, NULL) &&
-         EVP_DigestUpdate(h->ctx, pad, BLOCK) &&
-         EVP_DigestUpdate(h->ctx, data, n) &&
-         EVP_DigestFinal_ex(h->ctx, out, NULL);
 }
 
 /* XORs every byte of a block with the byte repeated in m, a word at a time. */
@@ -153,59 +151,12 @@ static void xor_block(unsigned char b[BLOCK], uint64_t m) {
 }
 
 /* HMAC per RFC 2104: H((K ^ opad) || H((K ^ ipad) || m)). For keys up to
-** one block and short messages this is exactly four block compressions. */
+** one block and short messages this is exactly four block compressions.
+** One implementation with swrauth_sign's SM3 (swrauth__hmac, below). */
 int swrauth_hmac_sha256(swrauth_hmac *h, const void *key, size_t keylen,
                         const void *msg, size_t msglen,
                         unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err) {
-  unsigned char pad[BLOCK], inner[SWRAUTH_MAC_LEN];
-  const unsigned char *k = (const unsigned char *)key;
-  int ok = 1;
-  if (keylen > BLOCK) { /* long keys are hashed first (RFC 2104) */
-    ok = EVP_DigestInit_ex2(h->ctx, h->md, NULL) &&
-         EVP_DigestUpdate(h->ctx, key, keylen) &&
-         EVP_DigestFinal_ex(h->ctx, inner, NULL);
-    k = inner;
-    keylen = SWRAUTH_MAC_LEN;
-  }
-  if (ok) {
-    memset(pad, 0, BLOCK);
-    memcpy(pad, k, keylen);
-    xor_block(pad, 0x36 * LO);
-    ok = digest2(h, pad, msg, msglen, inner);
-  }
-  if (ok) {
-    xor_block(pad, (0x36 ^ 0x5c) * LO); /* ipad -> opad */
-    ok = digest2(h, pad, inner, sizeof inner, out);
-  }
-  swrauth_wipe(pad, sizeof pad);
-  swrauth_wipe(inner, sizeof inner);
-  /* The reused context's state is now the MAC: init overwrites it. */
-  if (h->dctx != NULL) h->dinit(h->dctx, NULL);
-  if (!ok) {
-    swrauth_wipe(out, SWRAUTH_MAC_LEN);
-    return crypto_fail(err, "HMAC-SHA256");
-  }
-  return 0;
-}
-
-/* Describes the first byte of s that derive does not take. */
-static int cred_fail(const char *what, const char *s, size_t n, size_t i,
-                     swrauth_err *err) {
-  unsigned char c = (unsigned char)s[i];
-  char b[16];
-  if (c == ' ' || (c >= '\t' && c <= '\r')) {
-    const char *hint = (i == n - 1 && (c == '\n' || c == '\r'))
-                           ? " (a pasted trailing newline?)"
-                       : (i == 0 || i == n - 1) ? " (leading or trailing whitespace?)"
-                                                : "";
-    return swrauth__fail(err, "%s contains whitespace (%s) at byte %zu%s", what,
-                         swrauth__describe_byte(c, b), i + 1, hint);
-  }
-  if (c < 0x20 || c == 0x7f)
-    return swrauth__fail(err, "%s contains a control character (%s) at byte %zu",
-                         what, swrauth__describe_byte(c, b), i + 1);
-  return swrauth__fail(err, "%s contains a non-ASCII byte (0x%02x) at byte %zu",
-                       what, c, i + 1);
+  return swrauth__hmac(h, SWRAUTH__SHA256, key, keylen, msg, msglen, out, err);
 }
 
 /* Whitespace, control characters and non-ASCII bytes are rejected: real
@@ -228,8 +179,11 @@ int swrauth_check_cred(const char *what, const char *s, size_t n,
     if ((w & HI) || ((w - 0x21 * LO) & ~w & HI) || (((w + LO) | w) & HI)) break;
   }
   for (; i < n; i++)
-    if ((unsigned char)((unsigned char)s[i] - 0x21) > 0x7e - 0x21)
-      return cred_fail(what, s, n, i, err);
+    if ((unsigned char)((unsigned char)s[i] - 0x21) > 0x7e - 0x21) {
+      /* "SK has a newline at byte 41 (a pasted newline?)" */
+      swrauth__bad_cred_byte(s, n, i, 0, err);
+      return swrauth__prefix(err, "%s ", what);
+    }
   return 0;
 }
 
@@ -342,12 +296,24 @@ static int md_run(swrauth_hmac *h, swrauth__md md, const void *a, size_t an,
          EVP_DigestFinal_ex(h->ctx, out, NULL);
 }
 
+/* Overwrites the stack below the caller's frame, where the digest's own
+** frames were: a portable SHA-256 keeps the message words of the key
+** block there, and a register spill (the dynamic linker saves the vector
+** registers when it binds a symbol) can land there too. */
+static SWRAUTH_NOINLINE void burn_stack(void) {
+  unsigned char b[1024];
+  swrauth_wipe(b, sizeof b);
+}
+
 /* Leaves no key-derived state in the reused contexts: the direct context
-** is initialised again, the EVP one's provider context freed (the
-** providers' freectx cleanses it). */
+** is initialised again (its init clears the whole state), the EVP one's
+** provider context freed (the providers' freectx cleanses it) when it
+** was used (a reset of an unused one costs a cleanse of the context for
+** nothing on the hot derive path). Then the stack the digest used. */
 static void md_scrub(swrauth_hmac *h) {
   if (h->dctx != NULL) h->dinit(h->dctx, NULL);
-  EVP_MD_CTX_reset(h->ctx);
+  if (EVP_MD_CTX_get0_md(h->ctx) != NULL) EVP_MD_CTX_reset(h->ctx);
+  burn_stack();
 }
 
 int swrauth__digest(swrauth_hmac *h, swrauth__md md, const void *data, size_t n,
@@ -390,5 +356,26 @@ int swrauth__hmac(swrauth_hmac *h, swrauth__md md, const void *key,
     swrauth_wipe(out, SWRAUTH_MAC_LEN);
     return crypto_fail(err, md == SWRAUTH__SM3 ? "HMAC-SM3" : "HMAC-SHA256");
   }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- sha256 */
+
+/* SHA-256 of any bytes on the engine's fetched digest and reused
+** context, which is left clean (the data may be a secret too). */
+int swrauth_sha256(swrauth_hmac *h, const void *data, size_t n,
+                   unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err) {
+  int ok = md_run(h, SWRAUTH__SHA256, data, n, NULL, 0, out);
+  md_scrub(h);
+  if (!ok) return crypto_fail(err, "SHA-256");
+  return 0;
+}
+
+int swrauth_sha256_hex(swrauth_hmac *h, const void *data, size_t n,
+                       char out[SWRAUTH_KEY_LEN + 1], swrauth_err *err) {
+  unsigned char md[SWRAUTH_MAC_LEN];
+  if (swrauth_sha256(h, data, n, md, err) != 0) return -1;
+  to_hex(md, out);
+  swrauth_wipe(md, sizeof md);
   return 0;
 }

@@ -2,7 +2,7 @@
 ** format.c: command lines and values built from project, AK, key,
 ** registry and image: the vendor's docker and ctr commands, each engine's
 ** --password-stdin login, the PROJECT@AK user, config.json's "auth", and
-** the region's registry host.
+** the region's registry and API hosts.
 */
 #include <string.h>
 
@@ -32,6 +32,7 @@ static const kind_info kinds[SWRAUTH_FMT_COUNT] = {
   {"user", P | A, P | A},
   {"auth", P | A | K, P | A | K},
   {"registry", P, P},
+  {"api", P, P},
 };
 
 #undef P
@@ -60,14 +61,10 @@ unsigned swrauth_kind_used(swrauth_kind kind) {
   return (unsigned)kind < SWRAUTH_FMT_COUNT ? kinds[kind].used : 0;
 }
 
-static int is_alnum(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9');
-}
-
 /* Characters a POSIX shell takes literally in an unquoted word. */
 static int shell_safe(unsigned char c) {
-  return is_alnum(c) || (c != '\0' && strchr("@%+=:,./_-", c) != NULL);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != '\0' && strchr("@%+=:,./_-", c) != NULL);
 }
 
 int swrauth_shell_quote(const char *s, size_t n, char *out, size_t outsize,
@@ -99,115 +96,21 @@ int swrauth_shell_quote(const char *s, size_t n, char *out, size_t outsize,
   return 0;
 }
 
-/* A region: lowercase letters, digits and '-', starting with a letter and
-** not ending with '-' (it becomes a label of the registry host), as in
-** "cn-north-4" or "ap-southeast-1". -2 for a trailing '-'. */
-static int check_region(const char *s, size_t n, size_t *bad) {
-  size_t i;
-  if (n == 0 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {
-    *bad = 0;
-    return -1;
-  }
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-      *bad = i;
-      return -1;
-    }
-  }
-  if (s[n - 1] == '-') { /* it is a label of the registry host */
-    *bad = n - 1;
-    return -2;
-  }
-  return 0;
-}
-
-/* A project: a region, optionally followed by '_' and a sub-project name
-** of letters, digits, '_', '-' and '.'. */
+/* Each field's grammar is the shared one (names.c); its predicate gets the
+** field's name in front: "field 'project' has a space at byte 3: ...". */
 static int check_project(swrauth_slice p, swrauth_err *err) {
-  const char *us = memchr(p.ptr, '_', p.len);
-  size_t rlen = us ? (size_t)(us - p.ptr) : p.len, bad = 0, i;
-  char b[16];
-  int rc;
-  if (p.len == 0) return swrauth__fail(err, "field 'project' is empty");
-  if (p.len > 128)
-    return swrauth__fail(err, "field 'project' is too long (%zu bytes, at most 128)",
-                         p.len);
-  if ((rc = check_region(p.ptr, rlen, &bad)) != 0) {
-    if (rc == -2)
-      return swrauth__fail(err, "field 'project' has a region ending with '-' at byte "
-                           "%zu (the region names the registry host)", bad + 1);
-    if (rlen == 0 || bad == 0)
-      return swrauth__fail(err, "field 'project' must start with a region such as "
-                           "'cn-north-4' (a lowercase letter first)");
-    return swrauth__fail(err, "field 'project' has %s at byte %zu: a region is "
-                         "lowercase letters, digits and '-'",
-                         swrauth__describe_byte((unsigned char)p.ptr[bad], b), bad + 1);
-  }
-  if (us != NULL) {
-    if (rlen + 1 == p.len)
-      return swrauth__fail(err, "field 'project' has an empty sub-project after '_'");
-    for (i = rlen + 1; i < p.len; i++) {
-      unsigned char c = (unsigned char)p.ptr[i];
-      if (!is_alnum(c) && c != '_' && c != '-' && c != '.')
-        return swrauth__fail(err, "field 'project' has %s at byte %zu: a sub-project "
-                             "is letters, digits, '_', '-' and '.'",
-                             swrauth__describe_byte(c, b), i + 1);
-    }
-  }
-  return 0;
+  if (swrauth__check_project(p.ptr, p.len, 0, err) == 0) return 0;
+  return swrauth__prefix(err, "field 'project' ");
 }
 
-/* The AK also must not hold '@' or ':', which separate it from the project
-** and the key in PROJECT@AK:KEY. */
 static int check_ak(swrauth_slice ak, swrauth_err *err) {
-  size_t i;
-  if (swrauth_check_cred("field 'ak'", ak.ptr, ak.len, err) != 0) return -1;
-  for (i = 0; i < ak.len; i++)
-    if (ak.ptr[i] == '@' || ak.ptr[i] == ':')
-      return swrauth__fail(err, "field 'ak' contains '%c' at byte %zu", ak.ptr[i],
-                           i + 1);
-  return 0;
+  if (swrauth__check_ak(ak.ptr, ak.len, 0, err) == 0) return 0;
+  return swrauth__prefix(err, "field 'ak' ");
 }
 
 static int check_registry(swrauth_slice r, swrauth_err *err) {
-  char tmp[SWRAUTH_NAME_MAX + 8];
-  swrauth_image img;
-  swrauth_err e;
-  size_t i;
-  char b[16];
-  if (r.len == 0) return swrauth__fail(err, "field 'registry' is empty");
-  if (r.len > SWRAUTH_NAME_MAX)
-    return swrauth__fail(err, "field 'registry' is too long (%zu bytes, at most %d)",
-                         r.len, SWRAUTH_NAME_MAX);
-  for (i = 0; i < r.len; i++) {
-    unsigned char c = (unsigned char)r.ptr[i];
-    if (c == '/' || c == '@' || c <= 0x20 || c >= 0x7f)
-      return swrauth__fail(err, "field 'registry' has %s at byte %zu: give a host "
-                           "name with an optional :port",
-                           swrauth__describe_byte(c, b), i + 1);
-  }
-  /* A registry is valid when it is the domain of REGISTRY/x by the image
-  ** reference grammar. */
-  memcpy(tmp, r.ptr, r.len);
-  memcpy(tmp + r.len, "/x", 2);
-  if (swrauth_parse_image(tmp, r.len + 2, &img, &e) != 0 || img.domain_defaulted ||
-      img.domain.len != r.len)
-    return swrauth__fail(err, "field 'registry' is not a registry host: give a host "
-                         "name with a '.' (or 'localhost'), optionally with :port");
-  /* The grammar takes any digits as a port; one to connect to is 1..65535. */
-  i = r.len;
-  while (i > 0 && r.ptr[i - 1] >= '0' && r.ptr[i - 1] <= '9') i--;
-  if (i > 0 && i < r.len && r.ptr[i - 1] == ':') {
-    size_t j;
-    unsigned long port = 0;
-    for (j = i; j < r.len && port <= 65535; j++)
-      port = port * 10 + (unsigned long)(r.ptr[j] - '0');
-    if (port == 0 || port > 65535)
-      return swrauth__fail(err, "field 'registry' has a port out of range at byte %zu "
-                           "(a port is 1 to 65535)", i + 1);
-  }
-  return 0;
+  if (swrauth__check_registry(r.ptr, r.len, err) == 0) return 0;
+  return swrauth__prefix(err, "field 'registry' ");
 }
 
 static int check_key(swrauth_slice k, swrauth_err *err) {
@@ -219,24 +122,6 @@ static int check_image(swrauth_slice im, swrauth_err *err) {
   swrauth_err e;
   if (swrauth_parse_image(im.ptr, im.len, &img, &e) != 0)
     return swrauth__fail(err, "field 'image': %s", e.msg);
-  return 0;
-}
-
-int swrauth_registry_for(const char *project, size_t len, char *out,
-                         size_t outsize, swrauth_err *err) {
-  swrauth_slice p;
-  const char *us;
-  size_t rlen;
-  p.ptr = project;
-  p.len = len;
-  if (check_project(p, err) != 0) return -1;
-  us = memchr(project, '_', len);
-  rlen = us ? (size_t)(us - project) : len;
-  if (sizeof "swr..myhuaweicloud.com" + rlen > outsize)
-    return swrauth__fail(err, "registry name does not fit");
-  memcpy(out, "swr.", 4);
-  memcpy(out + 4, project, rlen);
-  memcpy(out + 4 + rlen, ".myhuaweicloud.com", sizeof ".myhuaweicloud.com");
   return 0;
 }
 
@@ -371,8 +256,9 @@ int swrauth_format(swrauth_kind kind, const swrauth_fields *f,
       return 0;
     }
     case SWRAUTH_FMT_REGISTRY:
-      if (swrauth_registry_for(f->project.ptr, f->project.len, out->buf,
-                               sizeof out->buf, err) != 0)
+    case SWRAUTH_FMT_API:
+      if ((kind == SWRAUTH_FMT_API ? swrauth_api_for : swrauth_registry_for)(
+              f->project.ptr, f->project.len, out->buf, sizeof out->buf, err) != 0)
         return -1;
       out->text.ptr = out->buf;
       out->text.len = strlen(out->buf);

@@ -30,7 +30,6 @@
 
 #include "internal.h"
 
-#define TAG_MAX 128
 /* Longest piece of input quoted in a message (it is cut with "..."). */
 #define QUOTE_MAX 40
 
@@ -43,13 +42,6 @@ static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 static int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 static int is_alpha(unsigned char c) { return is_lower(c) || is_upper(c); }
 static int is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
-/* [a-z0-9]: the characters of a path component between separators. */
-static int is_path_alnum(unsigned char c) { return is_lower(c) || is_digit(c); }
-static int is_path_sep(unsigned char c) {
-  return c == '.' || c == '_' || c == '-';
-}
-/* \w in Go's RE2: [0-9A-Za-z_]. */
-static int is_word(unsigned char c) { return is_alnum(c) || c == '_'; }
 static int is_hex(unsigned char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -163,91 +155,74 @@ static int check_domain(const char *s, size_t n, swrauth_err *err) {
 }
 
 /* The remote name s[start..end): path components [a-z0-9]+ joined by
-** one '.', one or two '_', or any run of '-', separated by '/'. */
+** one '.', one or two '_', or any run of '-', separated by '/' (the
+** grammar is swrauth__scan_path's; the messages are docker's words). */
 static int check_path(const char *s, size_t start, size_t end,
                       swrauth_err *err) {
+  swrauth__fault f;
   char b[16];
-  size_t i;
-  if (start == end)
-    return swrauth__fail(err, "invalid reference format: missing repository "
-                         "name at byte %zu", start + 1);
-  /* Uppercase first, as ParseNormalizedNamed checks it before the grammar. */
-  for (i = start; i < end; i++)
-    if (is_upper((unsigned char)s[i]))
+  switch (swrauth__scan_path(s, start, end, &f)) {
+    case SWRAUTH__OK: return 0;
+    case SWRAUTH__PATH_EMPTY:
+      return swrauth__fail(err, "invalid reference format: missing repository "
+                           "name at byte %zu", start + 1);
+    case SWRAUTH__PATH_UPPER:
       return swrauth__fail(err, "repository name must be lowercase ('%c' at "
-                           "byte %zu)", s[i], i + 1);
-  i = start;
-  for (;;) {
-    unsigned char c = i < end ? (unsigned char)s[i] : 0;
-    if (i == end)
+                           "byte %zu)", s[f.at], f.at + 1);
+    case SWRAUTH__PATH_TRAILING_SLASH:
       return swrauth__fail(err, "invalid reference format: repository name "
-                           "ends with '/' at byte %zu", i);
-    if (c == '/' && i == start)
+                           "ends with '/' at byte %zu", f.at);
+    case SWRAUTH__PATH_EMPTY_FIRST:
       return swrauth__fail(err, "invalid reference format: empty path "
-                           "component at byte %zu", i + 1);
-    if (c == '/')
+                           "component at byte %zu", f.at + 1);
+    case SWRAUTH__PATH_DOUBLE_SLASH:
       return swrauth__fail(err, "invalid reference format: empty path "
-                           "component ('//') at byte %zu", i);
-    if (!is_path_alnum(c))
+                           "component ('//') at byte %zu", f.at);
+    case SWRAUTH__PATH_BAD_START:
       return swrauth__fail(err, "invalid reference format: repository name has "
                            "%s at byte %zu (a path component starts with "
-                           "a-z or 0-9)", swrauth__describe_byte(c, b), i + 1);
-    while (i < end && is_path_alnum((unsigned char)s[i])) i++;
-    while (i < end && is_path_sep((unsigned char)s[i])) {
-      size_t sep = i;
-      if (s[i] == '.') {
-        i++;
-      } else if (s[i] == '_') {
-        i++;
-        if (i < end && s[i] == '_') i++;
-      } else {
-        while (i < end && s[i] == '-') i++;
-      }
-      if (i == end || s[i] == '/')
-        return swrauth__fail(err, "invalid reference format: path component "
-                             "ends with '%c' at byte %zu", s[sep], i);
-      if (!is_path_alnum((unsigned char)s[i]))
-        return swrauth__fail(err, "invalid reference format: repository name "
-                             "has %s at byte %zu (a separator is '.', '_', "
-                             "'__' or '-'s, then a-z or 0-9)",
-                             swrauth__describe_byte((unsigned char)s[i], b),
-                             i + 1);
-      while (i < end && is_path_alnum((unsigned char)s[i])) i++;
-    }
-    if (i == end) return 0;
-    if (s[i] != '/')
+                           "a-z or 0-9)",
+                           swrauth__describe_byte((unsigned char)s[f.at], b), f.at + 1);
+    case SWRAUTH__PATH_SEP_AT_END:
+      return swrauth__fail(err, "invalid reference format: path component "
+                           "ends with '%c' at byte %zu", s[f.sep], f.at);
+    case SWRAUTH__PATH_BAD_AFTER_SEP:
+      return swrauth__fail(err, "invalid reference format: repository name "
+                           "has %s at byte %zu (a separator is '.', '_', "
+                           "'__' or '-'s, then a-z or 0-9)",
+                           swrauth__describe_byte((unsigned char)s[f.at], b),
+                           f.at + 1);
+    default:
       return swrauth__fail(err, "invalid reference format: repository name has "
                            "%s at byte %zu",
-                           swrauth__describe_byte((unsigned char)s[i], b), i + 1);
-    i++;
+                           swrauth__describe_byte((unsigned char)s[f.at], b), f.at + 1);
   }
 }
 
-/* The tag s[start..end), after a ':'. */
+/* The tag s[start..end), after a ':' (swrauth__scan_tag's grammar). */
 static int check_tag(const char *s, size_t start, size_t end,
                      swrauth_err *err) {
   char b[16], q[QUOTE_MAX + 8];
-  size_t i;
-  if (start == end)
-    return swrauth__fail(err, "invalid reference format: empty tag after ':' "
-                         "at byte %zu", start);
-  if (!is_word((unsigned char)s[start]))
-    return swrauth__fail(err, "invalid tag \"%s\" at byte %zu: %s cannot start "
-                         "a tag (A-Z, a-z, 0-9 or '_')",
-                         quote(s + start, end - start, q), start + 1,
-                         swrauth__describe_byte((unsigned char)s[start], b));
-  for (i = start + 1; i < end; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!is_word(c) && c != '.' && c != '-')
+  swrauth__fault f;
+  switch (swrauth__scan_tag(s, start, end, &f)) {
+    case SWRAUTH__OK: return 0;
+    case SWRAUTH__TAG_EMPTY:
+      return swrauth__fail(err, "invalid reference format: empty tag after ':' "
+                           "at byte %zu", start);
+    case SWRAUTH__TAG_BAD_FIRST:
+      return swrauth__fail(err, "invalid tag \"%s\" at byte %zu: %s cannot start "
+                           "a tag (A-Z, a-z, 0-9 or '_')",
+                           quote(s + start, end - start, q), start + 1,
+                           swrauth__describe_byte((unsigned char)s[start], b));
+    case SWRAUTH__TAG_BAD_BYTE:
       return swrauth__fail(err, "invalid tag \"%s\" at byte %zu: %s is not "
                            "allowed (A-Z, a-z, 0-9, '_', '.' or '-')",
-                           quote(s + start, end - start, q), i + 1,
-                           swrauth__describe_byte(c, b));
+                           quote(s + start, end - start, q), f.at + 1,
+                           swrauth__describe_byte((unsigned char)s[f.at], b));
+    default:
+      return swrauth__fail(err, "tag is longer than %d characters (got %zu)",
+                           SWRAUTH_TAG_MAX, end - start);
   }
-  if (end - start > TAG_MAX)
-    return swrauth__fail(err, "tag is longer than %d characters (got %zu)",
-                         TAG_MAX, end - start);
-  return 0;
 }
 
 /* The digest s[start..n), after an '@': the reference grammar, then
@@ -388,5 +363,63 @@ int swrauth_parse_image(const char *s, size_t n, swrauth_image *out,
     im.tag_defaulted = 1;
   }
   if (out != NULL) *out = im;
+  return 0;
+}
+
+/* The repository as a registry names it, NUL-terminated into out:
+** "library/" + path for docker.io's one-component names, else the path. */
+int swrauth_image_repository(const swrauth_image *im, char *out, size_t outsize,
+                             size_t *len, swrauth_err *err) {
+  size_t lib = im->library ? 8 : 0, n = lib + im->path.len;
+  if (im->path.ptr == NULL || n >= outsize)
+    return swrauth__fail(err, "repository does not fit (%zu bytes, room for %zu)", n,
+                         outsize > 0 ? outsize - 1 : 0);
+  memcpy(out, "library/", lib);
+  memcpy(out + lib, im->path.ptr, im->path.len);
+  out[n] = '\0';
+  if (len != NULL) *len = n;
+  return 0;
+}
+
+/* NS/NAME at the last '/': ns is absent when there is none. */
+void swrauth_repository_split(const char *repo, size_t len, swrauth_slice *ns,
+                              swrauth_slice *name) {
+  size_t i = len;
+  while (i > 0 && repo[i - 1] != '/') i--;
+  ns->ptr = i > 0 ? repo : NULL;
+  ns->len = i > 0 ? i - 1 : 0;
+  name->ptr = repo + i;
+  name->len = len - i;
+}
+
+/* domain/repository[:tag][@digest], NUL-terminated into out. */
+int swrauth_image_reference(const swrauth_image *im, char *out, size_t outsize,
+                            size_t *len, swrauth_err *err) {
+  size_t lib = im->library ? 8 : 0, o = 0;
+  size_t n = im->domain.len + 1 + lib + im->path.len +
+             (im->tag.ptr != NULL ? 1 + im->tag.len : 0) +
+             (im->digest.ptr != NULL ? 1 + im->digest.len : 0);
+  if (im->domain.ptr == NULL || im->path.ptr == NULL || n >= outsize)
+    return swrauth__fail(err, "reference does not fit (%zu bytes, room for %zu)", n,
+                         outsize > 0 ? outsize - 1 : 0);
+  memcpy(out, im->domain.ptr, im->domain.len);
+  o = im->domain.len;
+  out[o++] = '/';
+  memcpy(out + o, "library/", lib);
+  o += lib;
+  memcpy(out + o, im->path.ptr, im->path.len);
+  o += im->path.len;
+  if (im->tag.ptr != NULL) {
+    out[o++] = ':';
+    memcpy(out + o, im->tag.ptr, im->tag.len);
+    o += im->tag.len;
+  }
+  if (im->digest.ptr != NULL) {
+    out[o++] = '@';
+    memcpy(out + o, im->digest.ptr, im->digest.len);
+    o += im->digest.len;
+  }
+  out[o] = '\0';
+  if (len != NULL) *len = o;
   return 0;
 }

@@ -685,7 +685,8 @@ static int parse(const char *s, size_t n, swrauth_login *out, size_t *used,
 
 /* A pasted login command: the words, then what they say. user PROJECT@AK
 ** is split into project and ak when swrauth_parse_user accepts it;
-** otherwise (any other registry's user name) both stay absent. */
+** otherwise (any other registry's user name) both stay absent. ctr's
+** registry is its image's domain. */
 int swrauth_parse_login(const char *s, size_t n, swrauth_login *out,
                         swrauth_err *err) {
   size_t used = 0;
@@ -696,6 +697,17 @@ int swrauth_parse_login(const char *s, size_t n, swrauth_login *out,
     swrauth_wipe(out->buf, n < sizeof out->buf ? n : sizeof out->buf);
     memset(out, 0, offsetof(swrauth_login, buf));
     return -1;
+  }
+  /* ctr names no registry: it is the image's (docker.io when none). */
+  if (out->registry.ptr == NULL && out->image.ptr != NULL) {
+    swrauth_image im;
+    swrauth_err e;
+    if (swrauth_parse_image(out->image.ptr, out->image.len, &im, &e) != 0) {
+      swrauth_wipe(out->buf, used);
+      memset(out, 0, offsetof(swrauth_login, buf));
+      return swrauth__fail(err, "image: %s", e.msg);
+    }
+    out->registry = im.domain;
   }
   if (swrauth_parse_user(out->user.ptr, out->user.len, &u, NULL) == 0) {
     out->project = u.project;

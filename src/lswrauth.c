@@ -200,10 +200,10 @@ static void check_fields(lua_State *L, int idx, swrauth_kind kind,
 
 static const char *const kind_names[] = {
   "docker", "docker-stdin", "ctr-pull", "ctr-push", "podman", "buildah",
-  "skopeo", "nerdctl", "helm", "user", "auth", "registry", NULL};
+  "skopeo", "nerdctl", "helm", "user", "auth", "registry", "api", NULL};
 
 /* swrauth.format(kind, fields) -> command, argv  (command kinds)
-** swrauth.format(kind, fields) -> value          (user, auth, registry) */
+** swrauth.format(kind, fields) -> value          (user, auth, registry, api) */
 static int l_format(lua_State *L) {
   swrauth_kind kind = (swrauth_kind)check_option(L, 1, "format", kind_names);
   swrauth_fields f;
@@ -244,45 +244,25 @@ static int fail(lua_State *L, const char *msg) {
   return 2;
 }
 
-/* Pushes the fields of a parsed image into the table on top. */
+/* Pushes the fields of a parsed image into the table on top; the core
+** derives repository, namespace, name and reference. */
 static void push_image_fields(lua_State *L, const swrauth_image *im) {
-  luaL_Buffer b;
-  const char *repo;
-  const char *slash;
-  size_t rlen;
+  char repo[SWRAUTH_NAME_MAX + 1], ref[SWRAUTH_REFERENCE_MAX];
+  size_t rlen, reflen;
+  swrauth_slice ns, name;
+  swrauth_err err;
+  if (swrauth_image_repository(im, repo, sizeof repo, &rlen, &err) != 0 ||
+      swrauth_image_reference(im, ref, sizeof ref, &reflen, &err) != 0)
+    luaL_error(L, "swrauth: %s", err.msg);
+  swrauth_repository_split(repo, rlen, &ns, &name);
   set_slice(L, "registry", im->domain);
-  luaL_buffinit(L, &b);
-  if (im->library) luaL_addstring(&b, "library/");
-  luaL_addlstring(&b, im->path.ptr, im->path.len);
-  luaL_pushresult(&b);
-  repo = lua_tolstring(L, -1, &rlen);
-  slash = strrchr(repo, '/');
-  if (slash != NULL) {
-    lua_pushlstring(L, repo, (size_t)(slash - repo));
-    lua_setfield(L, -3, "namespace");
-    lua_pushstring(L, slash + 1);
-  } else {
-    lua_pushvalue(L, -1);
-  }
-  lua_setfield(L, -3, "name");
+  lua_pushlstring(L, repo, rlen);
   lua_setfield(L, -2, "repository");
+  set_slice(L, "namespace", ns);
+  set_slice(L, "name", name);
   set_slice(L, "tag", im->tag);
   set_slice(L, "digest", im->digest);
-  /* reference: registry/repository[:tag][@digest] */
-  luaL_buffinit(L, &b);
-  luaL_addlstring(&b, im->domain.ptr, im->domain.len);
-  luaL_addchar(&b, '/');
-  if (im->library) luaL_addstring(&b, "library/");
-  luaL_addlstring(&b, im->path.ptr, im->path.len);
-  if (im->tag.ptr != NULL) {
-    luaL_addchar(&b, ':');
-    luaL_addlstring(&b, im->tag.ptr, im->tag.len);
-  }
-  if (im->digest.ptr != NULL) {
-    luaL_addchar(&b, '@');
-    luaL_addlstring(&b, im->digest.ptr, im->digest.len);
-  }
-  luaL_pushresult(&b);
+  lua_pushlstring(L, ref, reflen);
   lua_setfield(L, -2, "reference");
 }
 
@@ -338,14 +318,6 @@ static int parse_login(lua_State *L, const char *s, size_t n) {
   set_slice(L, "image", lg->image);
   lua_pushboolean(L, lg->password_stdin);
   lua_setfield(L, -2, "password_stdin");
-  if (lg->registry.ptr == NULL && lg->image.ptr != NULL) {
-    swrauth_image im;
-    if (swrauth_parse_image(lg->image.ptr, lg->image.len, &im, &err) != 0) {
-      swrauth_wipe(lg, sizeof *lg);
-      return fail(L, lua_pushfstring(L, "image: %s", err.msg));
-    }
-    set_slice(L, "registry", im.domain);
-  }
   swrauth_wipe(lg, sizeof *lg);
   return 1;
 }
@@ -375,8 +347,18 @@ static int parse_credentials(lua_State *L, const char *s, size_t n) {
   return 1;
 }
 
+static int parse_registry(lua_State *L, const char *s, size_t n) {
+  swrauth_registry r;
+  swrauth_err err;
+  if (swrauth_parse_registry(s, n, &r, &err) != 0) return fail(L, err.msg);
+  lua_createtable(L, 0, 2);
+  set_slice(L, "region", r.region);
+  set_slice(L, "host", r.host);
+  return 1;
+}
+
 static const char *const parse_kinds[] = {"credentials", "login", "image",
-                                          "user", "auth", NULL};
+                                          "user", "auth", "registry", NULL};
 
 /* swrauth.parse(kind, text) -> table | fail, message */
 static int l_parse(lua_State *L) {
@@ -388,8 +370,83 @@ static int l_parse(lua_State *L) {
     case 1: return parse_login(L, s, n);
     case 2: return parse_image(L, s, n);
     case 3: return parse_user(L, s, n);
-    default: return parse_auth(L, s, n);
+    case 4: return parse_auth(L, s, n);
+    default: return parse_registry(L, s, n);
   }
+}
+
+/* ---------------------------------------------------------------- check */
+
+/* In the order of swrauth_check_kind. */
+static const char *const check_kinds[] = {"project", "registry", "repository", "tag",
+                                          "ak", "key", "image", "digest", NULL};
+
+/* swrauth.check(kind, value) -> true | fail, message
+** The message is a predicate about the value that never quotes it ("has
+** a space at byte 3: a region is lowercase letters, digits and '-'"), so
+** the caller can name the value: "project 'x' " .. message. A value that
+** is not a string (numbers included) is misuse and raises. */
+static int l_check(lua_State *L) {
+  swrauth_check_kind kind = (swrauth_check_kind)check_option(L, 1, "check", check_kinds);
+  size_t n;
+  const char *s;
+  swrauth_err err;
+  if (lua_type(L, 2) != LUA_TSTRING) return type_error(L, 2, "check", "string");
+  s = lua_tolstring(L, 2, &n);
+  if (swrauth_check(kind, s, n, &err) != 0) return fail(L, err.msg);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* ------------------------------------------------------- base64, sha256 */
+
+/* swrauth.base64(s) -> string
+** Standard alphabet, padded. Built in wipe-on-collect scratch memory of
+** the output's size (the input may be a secret, as in PROJECT@AK:KEY). */
+static int l_base64(lua_State *L) {
+  size_t n, len = 0, room, groups;
+  const char *s = check_string(L, 1, "base64", &n);
+  char *out;
+  groups = n / 3 + (n % 3 != 0);
+  if (groups > ((size_t)-1) / 4) return luaL_error(L, "base64: input too long");
+  room = groups * 4;
+  out = (char *)new_scratch(L, room);
+  swrauth_base64_encode(s, n, out, room, &len);
+  lua_pushlstring(L, out, len);
+  swrauth_wipe(out, room);
+  return 1;
+}
+
+/* swrauth.unbase64(s) -> string | fail, message
+** Padding required, as Go's base64.StdEncoding; the message names the
+** byte ("bad base64: a newline at byte 13 (a pasted trailing newline?)"). */
+static int l_unbase64(lua_State *L) {
+  size_t n, len = 0, room;
+  const char *s = check_string(L, 1, "unbase64", &n);
+  unsigned char *out;
+  swrauth_err err;
+  room = n / 4 * 3;
+  out = (unsigned char *)new_scratch(L, room);
+  if (swrauth_base64_decode_padded(s, n, out, room, &len, &err) != 0) {
+    swrauth_wipe(out, room);
+    return fail(L, err.msg);
+  }
+  lua_pushlstring(L, (const char *)out, len);
+  swrauth_wipe(out, room);
+  return 1;
+}
+
+/* swrauth.sha256(data) -> 64 lowercase hex digits
+** On the state's engine: its fetched SHA-256 and reused context. */
+static int l_sha256(lua_State *L) {
+  size_t n;
+  const char *s = check_string(L, 1, "sha256", &n);
+  swrauth_hmac *h = get_hmac(L);
+  char hex[SWRAUTH_KEY_LEN + 1];
+  swrauth_err err;
+  if (swrauth_sha256_hex(h, s, n, hex, &err) != 0) return luaL_error(L, "%s", err.msg);
+  lua_pushlstring(L, hex, SWRAUTH_KEY_LEN);
+  return 1;
 }
 
 /* ----------------------------------------------------------------- sign */
@@ -503,6 +560,10 @@ static const luaL_Reg funcs[] = {
   {"verify", l_verify},
   {"format", l_format},
   {"parse", l_parse},
+  {"check", l_check},
+  {"base64", l_base64},
+  {"unbase64", l_unbase64},
+  {"sha256", l_sha256},
   {"sign", l_sign},
   {NULL, NULL}};
 

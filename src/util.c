@@ -19,6 +19,24 @@ int swrauth__fail(swrauth_err *err, const char *fmt, ...) {
   return -1;
 }
 
+int swrauth__prefix(swrauth_err *err, const char *fmt, ...) {
+  char rest[sizeof err->msg];
+  size_t p, r;
+  va_list ap;
+  if (err == NULL) return -1;
+  memcpy(rest, err->msg, sizeof rest);
+  rest[sizeof rest - 1] = '\0';
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  p = strlen(err->msg);
+  r = strlen(rest);
+  if (r > sizeof err->msg - 1 - p) r = sizeof err->msg - 1 - p; /* cut */
+  memcpy(err->msg + p, rest, r);
+  err->msg[p + r] = '\0';
+  return -1;
+}
+
 /* Names a byte without ever copying it raw into a message: printable ASCII
 ** is quoted, the rest is named or given in hex. */
 const char *swrauth__describe_byte(unsigned char c, char buf[16]) {

@@ -113,15 +113,24 @@ static void test_check(swrauth_hmac *h) {
   char key[SWRAUTH_KEY_LEN + 1];
   swrauth_err err;
   check_msg("", 0, "SK is empty");
-  check_msg("abc\n", 4, "SK contains whitespace (a newline) at byte 4 (a pasted trailing newline?)");
-  check_msg("abc\r\n", 5, "SK contains whitespace (a carriage return) at byte 4");
-  check_msg(" abc", 4, "SK contains whitespace (a space) at byte 1 (leading or trailing whitespace?)");
-  check_msg("ab c", 4, "SK contains whitespace (a space) at byte 3");
-  check_msg("ab\tc", 4, "SK contains whitespace (a tab) at byte 3");
-  check_msg("ab\0c", 4, "SK contains a control character (a NUL byte) at byte 3");
-  check_msg("ab\x7f", 3, "SK contains a control character (byte 0x7f) at byte 3");
-  check_msg("ab\x1b[", 4, "SK contains a control character (byte 0x1b) at byte 3");
-  check_msg("ab\xc2\xa0", 4, "SK contains a non-ASCII byte (0xc2) at byte 3");
+  check_msg("abc\n", 4, "SK has a newline at byte 4 (a pasted newline?)");
+  check_msg("abc\r\n", 5, "SK has a carriage return at byte 4 (a pasted newline?)");
+  check_msg("ab\rc", 4, "SK has a carriage return at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("\nabc", 4, "SK has a newline at byte 1 (leading or trailing whitespace?)");
+  check_msg(" abc", 4, "SK has a space at byte 1 (leading or trailing whitespace?)");
+  check_msg("abc ", 4, "SK has a space at byte 4 (leading or trailing whitespace?)");
+  check_msg("ab c", 4, "SK has a space at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("ab\tc", 4, "SK has a tab at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("ab\0c", 4, "SK has a NUL byte at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("ab\x7f", 3, "SK has byte 0x7f at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("ab\x1b[", 4, "SK has byte 0x1b at byte 3 (whitespace and control characters are not allowed)");
+  check_msg("ab\xc2\xa0", 4, "SK has byte 0xc2 at byte 3 (a non-breaking space?)");
+  check_msg("ab\xc3\xa9", 4, "SK has byte 0xc3 at byte 3 (only printable ASCII is allowed)");
+  /* a long SK with a newline at byte 41, the case derive is mostly given */
+  check_msg("MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc\n", 41,
+            "SK has a newline at byte 41 (a pasted newline?)");
+  check_msg("MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmH\rc", 41,
+            "SK has a carriage return at byte 40 (whitespace and control characters are not allowed)");
   memset(big, 'a', sizeof big);
   check_msg(big, sizeof big, "SK is too long (1025 bytes, at most 1024)");
   ok(swrauth_check_cred("SK", big, SWRAUTH_CRED_MAX, &err) == 0,
@@ -129,7 +138,8 @@ static void test_check(swrauth_hmac *h) {
   ok(swrauth_derive(h, big, SWRAUTH_CRED_MAX, big, SWRAUTH_CRED_MAX, key, &err) == 0,
      "derive: longest AK and SK (SK over one block is hashed first)");
   ok(swrauth_derive(h, "AK", 2, "S K", 3, key, &err) == -1 &&
-         strstr(err.msg, "SK contains whitespace") != NULL,
+         strcmp(err.msg, "SK has a space at byte 2 (whitespace and control characters are "
+                "not allowed)") == 0,
      "derive checks the SK");
   ok(swrauth_derive(h, "A\nK", 3, "SK", 2, key, &err) == -1 &&
          strncmp(err.msg, "AK ", 3) == 0,

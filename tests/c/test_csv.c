@@ -192,15 +192,15 @@ static void test_errors(void) {
     {HDR "\nu,A1,\n", 0, "line 2: empty 'Secret Access Key'", 0},
     {HDR "\nu,\"\",S1\n", 0, "line 2: empty 'Access Key Id'", 0},
     {HDR "\nu,A1,SECRET KEY\n", 0,
-     "line 2: 'Secret Access Key' contains whitespace (a space) at byte 7", 0},
+     "line 2: 'Secret Access Key' has a space at byte 7 (whitespace and control characters are not allowed)", 0},
     {HDR "\nu, A1,S1\n", 0,
-     "line 2: 'Access Key Id' contains whitespace (a space) at byte 1 (leading or trailing whitespace?)", 0},
+     "line 2: 'Access Key Id' has a space at byte 1 (leading or trailing whitespace?)", 0},
     {HDR "\nu,A1,\"S1\n\"\n", 0,
-     "line 2: 'Secret Access Key' contains whitespace (a newline) at byte 3 (a pasted trailing newline?)", 0},
-    {HDR "\nu,A1,S1\t\n", 0, "line 2: 'Secret Access Key' contains whitespace (a tab) at byte 3", 0},
+     "line 2: 'Secret Access Key' has a newline at byte 3 (a pasted newline?)", 0},
+    {HDR "\nu,A1,S1\t\n", 0, "line 2: 'Secret Access Key' has a tab at byte 3 (leading or trailing whitespace?)", 0},
     {HDR "\nu,A\0001,S1\n", sizeof HDR + 9 - 1,
-     "line 2: 'Access Key Id' contains a control character (a NUL byte) at byte 2", 0},
-    {HDR "\nu,A1,S\xc3\xa9\n", 0, "line 2: 'Secret Access Key' contains a non-ASCII byte (0xc3) at byte 2", 0},
+     "line 2: 'Access Key Id' has a NUL byte at byte 2 (whitespace and control characters are not allowed)", 0},
+    {HDR "\nu,A1,S\xc3\xa9\n", 0, "line 2: 'Secret Access Key' has byte 0xc3 at byte 2 (only printable ASCII is allowed)", 0},
   };
   size_t i, nrows;
   char out[4096];

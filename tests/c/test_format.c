@@ -74,6 +74,20 @@ static void test_kinds(void) {
   expect(SWRAUTH_FMT_AUTH, f,
          "Y24tbm9ydGgtNEBSVkhWTVhFWEFNUExFMDAwMDAwMTpjYWI0Y2VhYjRhMTU0NWFh", 0);
   expect(SWRAUTH_FMT_REGISTRY, f, "swr.cn-north-4.myhuaweicloud.com", 0);
+  expect(SWRAUTH_FMT_API, f, "swr-api.cn-north-4.myhuaweicloud.com", 0);
+  f.project = S("eu-west-101");
+  expect(SWRAUTH_FMT_REGISTRY, f, "swr.eu-west-101.myhuaweicloud.eu", 0);
+  expect(SWRAUTH_FMT_API, f, "swr-api.eu-west-101.myhuaweicloud.eu", 0);
+  f.project = S("eu-west-101_team");
+  f.registry = none;
+  expect(SWRAUTH_FMT_DOCKER_STDIN, f,
+         "docker login -u eu-west-101_team@RVHVMXEXAMPLE0000001 --password-stdin "
+         "swr.eu-west-101.myhuaweicloud.eu", 6);
+  f.registry = S("swr.cn-north-4.myhuaweicloud.com");
+  f.project = S("eu-west-0");
+  expect(SWRAUTH_FMT_REGISTRY, f, "swr.eu-west-0.myhuaweicloud.com", 0);
+  f.project = S("xx-new-9");
+  expect(SWRAUTH_FMT_API, f, "swr-api.xx-new-9.myhuaweicloud.com", 0);
   f.project = S("cn-north-4_team.a");
   expect(SWRAUTH_FMT_REGISTRY, f, "swr.cn-north-4.myhuaweicloud.com", 0);
   f.project = S("ap-southeast-1");
@@ -150,14 +164,30 @@ static void test_errors(void) {
   f = base();
   f.project = S("CN-north-4");
   expect_err(SWRAUTH_FMT_USER, f,
+             "field 'project' has 'C' at byte 1: a region is lowercase letters, digits "
+             "and '-'");
+  f.project = S("4cn");
+  expect_err(SWRAUTH_FMT_USER, f,
              "field 'project' must start with a region such as 'cn-north-4' "
              "(a lowercase letter first)");
+  f.project = S("_sub");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'project' must start with a region such as 'cn-north-4' "
+             "(a lowercase letter first)");
+  f.project = S("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_x");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'project' has a region that is too long (65 bytes, at most 64)");
+  f.project = S("cn-north-4-_x");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'project' has a region ending with '-' at byte 11 (the region "
+             "names the registry host)");
   f.project = S("cn north");
   expect_err(SWRAUTH_FMT_USER, f,
              "field 'project' has a space at byte 3: a region is lowercase "
              "letters, digits and '-'");
   f.project = S("cn-north-4_");
-  expect_err(SWRAUTH_FMT_USER, f, "field 'project' has an empty sub-project after '_'");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'project' has an empty sub-project after '_' at byte 11");
   f.project = S("cn-north-4_a/b");
   expect_err(SWRAUTH_FMT_USER, f,
              "field 'project' has '/' at byte 13: a sub-project is letters, "
@@ -166,17 +196,24 @@ static void test_errors(void) {
   expect_err(SWRAUTH_FMT_USER, f, "field 'project' is empty");
   f = base();
   f.ak = S("AK\n");
-  expect_err(SWRAUTH_FMT_USER, f,
-             "field 'ak' contains whitespace (a newline) at byte 3 (a pasted "
-             "trailing newline?)");
+  expect_err(SWRAUTH_FMT_USER, f, "field 'ak' has a newline at byte 3 (a pasted newline?)");
   f.ak = S("A@K");
-  expect_err(SWRAUTH_FMT_USER, f, "field 'ak' contains '@' at byte 2");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'ak' has '@' at byte 2 (an AK cannot hold '@' or ':', which "
+             "separate PROJECT@AK:KEY)");
   f.ak = S("A:K");
-  expect_err(SWRAUTH_FMT_AUTH, f, "field 'ak' contains ':' at byte 2");
+  expect_err(SWRAUTH_FMT_AUTH, f,
+             "field 'ak' has ':' at byte 2 (an AK cannot hold '@' or ':', which "
+             "separate PROJECT@AK:KEY)");
+  f.ak = S("A K@");
+  expect_err(SWRAUTH_FMT_USER, f,
+             "field 'ak' has a space at byte 2 (whitespace and control characters are "
+             "not allowed)");
   f = base();
   f.key = S("key\r\nX-Injected: 1");
   expect_err(SWRAUTH_FMT_DOCKER, f,
-             "field 'key' contains whitespace (a carriage return) at byte 4");
+             "field 'key' has a carriage return at byte 4 (whitespace and control "
+             "characters are not allowed)");
   f = base();
   f.registry = S("swr.example.com\nrm -rf /");
   expect_err(SWRAUTH_FMT_DOCKER, f,
@@ -190,6 +227,26 @@ static void test_errors(void) {
   expect_err(SWRAUTH_FMT_PODMAN, f,
              "field 'registry' has '/' at byte 16: give a host name with an "
              "optional :port");
+  f.registry = S("https://swr.example.com");
+  expect_err(SWRAUTH_FMT_PODMAN, f,
+             "field 'registry' starts with a URL scheme: give a host name with an "
+             "optional :port, without 'scheme://'");
+  f.registry = S("registry:5000");
+  expect_err(SWRAUTH_FMT_PODMAN, f,
+             "field 'registry' is not a registry host: give a host name with a "
+             "'.' (or 'localhost'), optionally with :port");
+  f.registry = S("Registry");
+  expect_err(SWRAUTH_FMT_PODMAN, f,
+             "field 'registry' is not a registry host: give a host name with a "
+             "'.' (or 'localhost'), optionally with :port");
+  f.registry = S("r.example.com:65536");
+  expect_err(SWRAUTH_FMT_PODMAN, f,
+             "field 'registry' has a port out of range at byte 15 (a port is 1 to "
+             "65535)");
+  f.registry = S("[::1]:5000");
+  expect(SWRAUTH_FMT_PODMAN, f,
+         "podman login -u cn-north-4@RVHVMXEXAMPLE0000001 --password-stdin '[::1]:5000'",
+         6);
   f = base();
   f.image = S("swr.example.com/Team/app");
   {

@@ -71,8 +71,10 @@ static int run(const char *s, size_t n, char *out, size_t cap, swrauth_err *err)
   put(out, cap, &o, " registry=", lg.registry);
   put(out, cap, &o, " image=", lg.image);
   o += (size_t)snprintf(out + o, cap - o, " stdin=%d", lg.password_stdin);
+  /* ctr's registry may be the static "docker.io" of an image without one */
   if (!in_buf(lg.user) || !in_buf(lg.project) || !in_buf(lg.ak) || !in_buf(lg.key) ||
-      !in_buf(lg.registry) || !in_buf(lg.image))
+      !(in_buf(lg.registry) || tap_eq(lg.registry.ptr, lg.registry.len, "docker.io")) ||
+      !in_buf(lg.image))
     snprintf(out + o, cap - o, " OUTSIDE-BUF");
   return 0;
 }
@@ -82,7 +84,16 @@ static int run(const char *s, size_t n, char *out, size_t cap, swrauth_err *err)
 #define STDIN_OK(e) e " login user=" U " project=cn-north-4 ak=RVHVMXABCDEFGHIJKLMN key=-" \
                     " registry=" REG " image=- stdin=1"
 #define CTR_OK(a) "ctr " a " user=" U " project=cn-north-4 ak=RVHVMXABCDEFGHIJKLMN key=" K \
-                  " registry=- image=" IMG " stdin=0"
+                  " registry=" REG " image=" IMG " stdin=0"
+
+/* ctr's registry is its image's domain, a slice of that image in buf
+** (or the static "docker.io"). */
+static int ctr_registry_ok(const swrauth_login *l) {
+  swrauth_image im;
+  swrauth_err e;
+  return swrauth_parse_image(l->image.ptr, l->image.len, &im, &e) == 0 &&
+         l->registry.ptr == im.domain.ptr && l->registry.len == im.domain.len;
+}
 
 typedef struct good {
   const char *name, *in;
@@ -148,7 +159,7 @@ static void test_good(void) {
      "--hosts-dir /etc/containerd/certs.d --all-platforms --user " U ":" K " " IMG, 0, CTR_OK("pull")},
     {"ctr -- before the image", "ctr i pull --user " U ":" K " -- " IMG, 0, CTR_OK("pull")},
     {"ctr key split at the first ':'", "ctr i pull --user u:k:e:y img", 0,
-     "ctr pull user=u project=- ak=- key=k:e:y registry=- image=img stdin=0"},
+     "ctr pull user=u project=- ak=- key=k:e:y registry=docker.io image=img stdin=0"},
     {"a sub-project", "docker login -u cn-north-4_sub.x@AK -p k " REG, 0,
      "docker login user=cn-north-4_sub.x@AK project=cn-north-4_sub.x ak=AK key=k registry=" REG
      " image=- stdin=0"},
@@ -317,6 +328,10 @@ static void test_errors(void) {
     {"ctr i pull --user u: img", 0, "empty password (after ':' in --user)"},
     {"ctr i pull --user u:SECRET", 0, "missing image"},
     {"ctr i pull --user u:SECRET ''", 0, "empty image"},
+    {"ctr i pull --user u:SECRET team/Image", 0,
+     "image: repository name must be lowercase ('I' at byte 6)"},
+    {"ctr i push --user u:SECRET r.io//x", 0,
+     "image: invalid reference format: empty path component at byte 6"},
     {"ctr i pull --user u:SECRET img extra", 0, "pull: unexpected argument at word 7"},
     {"ctr i pull img --user u:SECRET", 0, "pull: unexpected argument at word 5"},
     {"ctr i push --user u:SECRET img local extra", 0, "push: unexpected argument at word 8"},
@@ -484,7 +499,8 @@ static void test_round_trips(void) {
              (strchr(vals[j].ak, '\'') != NULL || strchr(vals[j].ak, ':') != NULL ||
               tap_eq(lg.ak.ptr, lg.ak.len, vals[j].ak)) &&
              (kinds[i].kind == SWRAUTH_FMT_CTR_PULL || kinds[i].kind == SWRAUTH_FMT_CTR_PUSH
-                  ? tap_eq(lg.image.ptr, lg.image.len, vals[j].image) && lg.registry.ptr == NULL
+                  ? tap_eq(lg.image.ptr, lg.image.len, vals[j].image) &&
+                        ctr_registry_ok(&lg)
                   : lg.image.ptr == NULL &&
                         tap_eq(lg.registry.ptr, lg.registry.len,
                                vals[j].registry ? vals[j].registry : REG)) &&

@@ -200,7 +200,8 @@ static void test_user(void) {
     {"cn-north-4@AK@x", 0, "user has a second '@' at byte 14: expected PROJECT@AK"},
     {"@AK", 0, "user has an empty project before '@'"},
     {"cn-north-4@", 0, "user has an empty AK after '@'"},
-    {"Cn-north-4@AK", 0, "user: the project must start with a region such as 'cn-north-4'"},
+    {"Cn-north-4@AK", 0, "user: the project has 'C' at byte 1: a region is lowercase letters, "
+     "digits and '-'"},
     {"4cn@AK", 0, "user: the project must start with a region"},
     {"_sub@AK", 0, "user: the project must start with a region"},
     {"-cn@AK", 0, "user: the project must start with a region"},
@@ -209,7 +210,10 @@ static void test_user(void) {
     {"cn-north-4_@AK", 0, "user: the project has an empty sub-project after '_' at byte 11"},
     {"cn-north-4_x/y@AK", 0, "user: the project has '/' at byte 13: a sub-project is"},
     {"cn-north-4_x:y@AK", 0, "user: the project has ':' at byte 13: a sub-project is"},
-    {"cn-north-4@AK:KEY", 0, "user has ':' at byte 14 (in the AK)"},
+    {"cn-north-4@AK:KEY", 0, "user: the AK has ':' at byte 14 (an AK cannot hold '@' or ':', "
+     "which separate PROJECT@AK:KEY)"},
+    {"cn-north-4-@AK", 0, "user: the project has a region ending with '-' at byte 11 (the "
+     "region names the registry host)"},
     {"cn-north-4@AK\n", 0, "user has a newline at byte 14 (in the AK) (a pasted trailing newline?)"},
     {"cn-north-4@AK\r\n", 0, "user has a carriage return at byte 14 (in the AK) (a pasted"},
     {" cn-north-4@AK", 0, "user has a space at byte 1 (in the project)"},
@@ -253,7 +257,8 @@ static void test_user(void) {
   memset(big, 'a', sizeof big);
   big[128] = '@';
   ok(swrauth_parse_user(big, 130, &u, &err) == -1 &&
-         strcmp(err.msg, "user: the region is too long (128 bytes, at most 64)") == 0,
+         strcmp(err.msg, "user: the project has a region that is too long (128 bytes, at "
+                "most 64)") == 0,
      "a 128-byte region is too long: %s", err.msg);
   big[64] = '_';
   ok(swrauth_parse_user(big, 130, &u, &err) == 0 && u.project.len == 128 &&

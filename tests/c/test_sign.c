@@ -332,7 +332,7 @@ static void test_refused(void) {
   refused(r, "sk is empty");
   r = mk(&t, "GET", "https://h/", date, NULL);
   r->sk = S("SecretKey\n");
-  refused(r, "sk contains whitespace (a newline) at byte 10 (a pasted trailing newline?)");
+  refused(r, "sk has a newline at byte 10 (a pasted newline?)");
   r = mk(&t, "", "https://h/", date, NULL);
   refused(r, "method is empty");
   r = mk(&t, "GE T", "https://h/", date, NULL);

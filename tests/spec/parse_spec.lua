@@ -69,7 +69,7 @@ describe("parse credentials", function()
     refused("credentials", HDR .. "\nu,\"A1,SECRET\n", "line 2: unterminated quoted field")
     refused("credentials", HDR .. "\na,A1,S1\nb,A2,S2\nc,,SECRET\n", "line 4: empty 'Access Key Id'")
     refused("credentials", HDR .. "\nu,A1,SECRET KEY\n",
-      "line 2: 'Secret Access Key' contains whitespace (a space) at byte 7")
+      "line 2: 'Secret Access Key' has a space at byte 7 (whitespace and control characters are not allowed)")
     refused("credentials", HDR .. "\nu,A1," .. ("S"):rep(1025) .. "\n",
       "line 2: 'Secret Access Key' is too long (more than 1024 bytes)")
   end)
@@ -221,12 +221,17 @@ describe("parse user", function()
     refused("user", "cn-north-4@", "user has an empty AK after '@'")
     refused("user", "cn-north-4@AK\n", "user has a newline at byte 14 (in the AK) (a pasted trailing newline?)")
     refused("user", "CN-north-4@AK",
+      "user: the project has 'C' at byte 1: a region is lowercase letters, digits and '-'")
+    refused("user", "4cn@AK",
       "user: the project must start with a region such as 'cn-north-4' (a lowercase letter first)")
     refused("user", "cn-north/4@AK",
       "user: the project has '/' at byte 9: a region is lowercase letters, digits and '-'")
     refused("user", "cn-north-4_a b@AK", "user has a space at byte 13 (in the project)")
     refused("user", "cn-north-4_@AK", "user: the project has an empty sub-project after '_' at byte 11")
-    refused("user", "cn-north-4@AK:SECRET", "user has ':' at byte 14 (in the AK)")
+    refused("user", "cn-north-4@AK:SECRET",
+      "user: the AK has ':' at byte 14 (an AK cannot hold '@' or ':', which separate PROJECT@AK:KEY)")
+    refused("user", ("a"):rep(65) .. "@AK",
+      "user: the project has a region that is too long (65 bytes, at most 64)")
   end)
 
   it("reads what format('user') writes", function()

@@ -35,11 +35,12 @@ describe("swrauth module", function()
   it("has a version", function()
     assert.matches("^%d+%.%d+%.%d+$", swrauth._VERSION)
   end)
-  it("exports exactly derive, verify, format, parse, sign, _VERSION", function()
+  it("exports exactly derive, verify, format, parse, check, base64, unbase64, sha256, sign, _VERSION", function()
     local names = {}
     for k in pairs(swrauth) do names[#names + 1] = k end
     table.sort(names)
-    assert.same({ "_VERSION", "derive", "format", "parse", "sign", "verify" }, names)
+    assert.same({ "_VERSION", "base64", "check", "derive", "format", "parse", "sha256", "sign",
+                  "unbase64", "verify" }, names)
   end)
 end)
 
@@ -91,12 +92,17 @@ describe("derive", function()
   it("raises on empty, whitespace and control characters, saying which", function()
     assert.matches("bad argument #1 to 'derive' %(AK is empty%)", err_of(swrauth.derive, "", SK))
     assert.matches("bad argument #2 to 'derive' %(SK is empty%)", err_of(swrauth.derive, AK, ""))
-    assert.matches("bad argument #2 to 'derive' %(SK contains whitespace %(a newline%) at byte 41 "
-      .. "%(a pasted trailing newline%?%)%)", err_of(swrauth.derive, AK, SK .. "\n"))
-    assert.matches("AK contains whitespace %(a space%) at byte 1", err_of(swrauth.derive, " " .. AK, SK))
-    assert.matches("SK contains a control character %(a NUL byte%) at byte 3",
+    assert.matches("bad argument #2 to 'derive' %(SK has a newline at byte 41 %(a pasted newline%?%)%)$",
+      err_of(swrauth.derive, AK, SK .. "\n"))
+    assert.matches("bad argument #2 to 'derive' %(SK has a carriage return at byte 41 %(a pasted newline%?%)%)$",
+      err_of(swrauth.derive, AK, SK .. "\r\n"))
+    assert.matches("%(SK has a carriage return at byte 21 %(whitespace and control characters are not "
+      .. "allowed%)%)$", err_of(swrauth.derive, AK, SK:sub(1, 20) .. "\r" .. SK:sub(21)))
+    assert.matches("%(AK has a space at byte 1 %(leading or trailing whitespace%?%)%)$",
+      err_of(swrauth.derive, " " .. AK, SK))
+    assert.matches("%(SK has a NUL byte at byte 3 %(whitespace and control characters are not allowed%)%)$",
       err_of(swrauth.derive, AK, "ab\0cd"))
-    assert.matches("SK contains a non%-ASCII byte %(0xc2%) at byte 41",
+    assert.matches("%(SK has byte 0xc2 at byte 41 %(a non%-breaking space%?%)%)$",
       err_of(swrauth.derive, AK, SK .. "\xc2\xa0"))
   end)
 
@@ -220,7 +226,7 @@ describe("format", function()
   end)
 
   it("rejects CR/LF and other injection in any field", function()
-    assert.matches("field 'key' contains whitespace %(a carriage return%) at byte 2",
+    assert.matches("field 'key' has a carriage return at byte 2 %(whitespace and control characters",
       err_of(swrauth.format, "docker", { project = "cn-north-4", ak = "A", key = "k\r\nX" }))
     assert.matches("field 'registry' has a newline at byte 4",
       err_of(swrauth.format, "docker-stdin", { project = "cn-north-4", ak = "A", registry = "a.b\nc" }))
