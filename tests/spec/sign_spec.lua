@@ -451,7 +451,7 @@ describe("sign", function()
     it("empty or bad AK and SK, without quoting the SK", function()
       refused(base { ak = "" }, "ak is empty")
       refused(base { sk = "" }, "sk is empty")
-      refused(base { sk = SK .. "\n" }, "sk contains whitespace (a newline) at byte 41 (a pasted trailing newline?)")
+      refused(base { sk = SK .. "\n" }, "sk has a newline at byte 41 (a pasted newline?)")
     end)
 
     it("a missing or malformed X-Sdk-Date", function()
