@@ -15,8 +15,11 @@
 **    (the given one or the region's), image and password_stdin; "user"
 **    parses back with swrauth_parse_user; "auth" with swrauth_parse_auth
 **    (user PROJECT@AK, password KEY) and equals OpenSSL's EVP_EncodeBlock;
-**    "registry" is swr.REGION.myhuaweicloud.com and a valid registry, and
-**    so is the registry of every login command (given or defaulted);
+**    "registry" is swr.REGION.DOMAIN (the region's domain) and a valid
+**    registry that parse("registry") reads back to the region, "api"
+**    swr-api.REGION.DOMAIN, and the registry of every login command
+**    (given or defaulted) is valid; ctr's parsed registry is its image's
+**    domain;
 **  - the text of a command is the argv words shell-quoted and joined by
 **    single spaces;
 **  - the key is a secret: success or failure, and the message, do not
@@ -91,7 +94,13 @@ static void check_command(swrauth_kind kind, const swrauth_fields *f) {
                  "action differs");
       FUZZ_CHECK(fuzz_slice_eq(lo.key, f->key), "key differs");
       FUZZ_CHECK(fuzz_slice_eq(lo.image, f->image), "image differs");
-      FUZZ_CHECK(lo.registry.ptr == NULL && !lo.password_stdin, "ctr fields");
+      FUZZ_CHECK(!lo.password_stdin, "ctr fields");
+      {
+        swrauth_image im;
+        FUZZ_CHECK(swrauth_parse_image(f->image.ptr, f->image.len, &im, &err) == 0 &&
+                       fuzz_slice_eq(lo.registry, im.domain),
+                   "ctr's registry is not the image's domain");
+      }
     } else {
       FUZZ_CHECK(fuzz_eq(lo.action, "login", 5), "action differs");
       FUZZ_CHECK(fuzz_slice_eq(lo.registry, reg), "registry differs");
@@ -146,14 +155,26 @@ static void check_value(swrauth_kind kind, const swrauth_fields *f) {
     free(ossl);
     free(copy);
     fuzz_free(&plain);
-  } else if (kind == SWRAUTH_FMT_REGISTRY) {
+  } else if (kind == SWRAUTH_FMT_REGISTRY || kind == SWRAUTH_FMT_API) {
     const char *us = memchr(f->project.ptr, '_', f->project.len);
     size_t rlen = us ? (size_t)(us - f->project.ptr) : f->project.len;
+    const char *pre = kind == SWRAUTH_FMT_API ? "swr-api." : "swr.";
+    const char *dom = swrauth_region_domain(f->project.ptr, rlen);
+    size_t plen = strlen(pre), dlen = strlen(dom);
     swrauth_fields g;
-    FUZZ_CHECK(fo.text.len == 4 + rlen + 18 && memcmp(fo.text.ptr, "swr.", 4) == 0 &&
-                   memcmp(fo.text.ptr + 4, f->project.ptr, rlen) == 0 &&
-                   memcmp(fo.text.ptr + 4 + rlen, ".myhuaweicloud.com", 18) == 0,
-               "registry value wrong");
+    FUZZ_CHECK(fo.text.len == plen + rlen + 1 + dlen && memcmp(fo.text.ptr, pre, plen) == 0 &&
+                   memcmp(fo.text.ptr + plen, f->project.ptr, rlen) == 0 &&
+                   fo.text.ptr[plen + rlen] == '.' &&
+                   memcmp(fo.text.ptr + plen + rlen + 1, dom, dlen) == 0,
+               "%s value wrong", swrauth_kind_name(kind));
+    if (kind == SWRAUTH_FMT_REGISTRY) {
+      swrauth_registry r;
+      char *copy = fuzz_dup(fo.text.ptr, fo.text.len);
+      FUZZ_CHECK(swrauth_parse_registry(copy, fo.text.len, &r, &err) == 0 &&
+                     r.region.len == rlen && memcmp(r.region.ptr, f->project.ptr, rlen) == 0,
+                 "the region's registry does not parse back to it: %s", err.msg);
+      free(copy);
+    }
     /* It is a registry format() takes. */
     memset(&g, 0, sizeof g);
     g.project = f->project;

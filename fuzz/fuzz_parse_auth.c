@@ -6,6 +6,9 @@
 **  - differential: swrauth_base64_decode agrees (accept/refuse and bytes)
 **    with a plain bit-accumulator decoder written here from RFC 4648
 **    (padding optional, length 1 mod 4 refused, unused low bits ignored);
+**  - swrauth_base64_decode_padded (swrauth.unbase64) agrees with decode
+**    on inputs whose length is a multiple of 4 and refuses all others,
+**    within n / 4 * 3 bytes of room;
 **  - parse_auth succeeds exactly when the text decodes (into 1024 bytes)
 **    to bytes holding a ':', and splits them at the first ':';
 **  - decode -> encode -> decode gives the same bytes, and the encoding
@@ -119,6 +122,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK((long)len == rlen && (len == 0 || memcmp(dec, ref, len) == 0),
                "decode differs from the reference");
     check_encode(dec, len);
+  }
+
+  /* The padded decoder (swrauth.unbase64): the same, and only for lengths
+  ** that are a multiple of 4, into room of exactly size / 4 * 3 bytes. */
+  {
+    size_t room = size / 4 * 3, plen = 0;
+    unsigned char *pd = malloc(room ? room : 1);
+    int prc;
+    if (pd == NULL) abort();
+    fuzz_err_reset(&err);
+    prc = swrauth_base64_decode_padded(s, size, pd, room, &plen, &err);
+    if (prc != 0) fuzz_check_msg(&err);
+    FUZZ_CHECK((prc == 0) == (rc == 0 && size % 4 == 0),
+               "padded decode %s: %s", prc == 0 ? "accepts" : "refuses", err.msg);
+    if (prc == 0)
+      FUZZ_CHECK(plen == len && (len == 0 || memcmp(pd, dec, len) == 0),
+                 "padded decode differs from decode");
+    free(pd);
   }
 
   fuzz_err_reset(&err);

@@ -6,10 +6,10 @@
 **    first '_', the AK passes swrauth_check_cred and holds no ':' or '@';
 **  - parse("user") and format("user") agree: the input split at its first
 **    '@' formats (kind "user") exactly when it parses, and the formatted
-**    text is the input (format.c and parse.c each check projects);
+**    text is the input (both use names.c's project and AK grammars);
 **  - swrauth_registry_for accepts the project exactly when it parses and
-**    gives "swr." REGION ".myhuaweicloud.com", a registry host that
-**    format takes;
+**    gives "swr." REGION "." the region's domain (swrauth_region_domain),
+**    a registry host that format takes;
 **  - messages are printable ASCII and NUL-terminated.
 */
 #include "fuzz_common.h"
@@ -78,9 +78,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (frc != 0) fuzz_check_msg(&ferr);
     if (rc == 0) {
       FUZZ_CHECK(frc == 0, "registry_for refuses a parsed project: %s", ferr.msg);
-      FUZZ_CHECK(strlen(reg) == 4 + u.region.len + 18 && memcmp(reg, "swr.", 4) == 0 &&
+      const char *dom = swrauth_region_domain(u.region.ptr, u.region.len);
+      FUZZ_CHECK(strlen(reg) == 4 + u.region.len + 1 + strlen(dom) &&
+                     memcmp(reg, "swr.", 4) == 0 &&
                      memcmp(reg + 4, u.region.ptr, u.region.len) == 0 &&
-                     strcmp(reg + 4 + u.region.len, ".myhuaweicloud.com") == 0,
+                     reg[4 + u.region.len] == '.' && strcmp(reg + 5 + u.region.len, dom) == 0,
                  "registry_for gives %s", reg);
       {
         /* ... and that is a registry host format takes. */
