@@ -142,6 +142,19 @@ $(BUILD)/test_core_evp: tests/c/test_core.c tests/c/tap.h $(CORE_SRCS) include/s
 
 ctests: $(BUILD)/test_core_evp
 
+# The memory scans (no key material left after derive, verify, sha256) on
+# the EVP path too.
+$(BUILD)/test_memscan_evp: tests/c/test_memscan.c tests/c/tap.h $(CORE_SRCS) include/swrauth.h src/internal.h
+	$(CC) $(ALL_CFLAGS) -DSWRAUTH_NO_DIRECT_DIGEST -o $@ $< $(CORE_SRCS) $(LDFLAGS) $(LDLIBS_SSL)
+
+ctests: $(BUILD)/test_memscan_evp
+
+# The wipes, observed: swrauth_wipe wrapped (-Wl,--wrap) in the core and
+# the binding of the static archive, driven from C and from embedded Lua.
+$(BUILD)/test_wipe: tests/c/test_wipe.c tests/c/tap.h $(BUILD)/libswrauth.a
+	$(CC) $(ALL_CFLAGS) -I$(LUA_INCDIR) -o $@ $< -Wl,--wrap=swrauth_wipe \
+	  $(BUILD)/libswrauth.a $(LUA_LIB) $(LDLIBS_SSL) -lm
+
 # ------------------------------------------------------------ fuzzing
 # libFuzzer targets (fuzz/fuzz_*.c) built by clang with ASan and UBSan
 # against the core's sources (not the gcc-built archive). See fuzz/README.md.
@@ -201,6 +214,11 @@ $(ASAN_BUILD)/swrauth.so: $(ASAN_CORE_OBJS) $(ASAN_BUILD)/lswrauth.o
 
 $(ASAN_BUILD)/test_%: tests/c/test_%.c tests/c/tap.h $(ASAN_CORE_OBJS)
 	$(ASAN_CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_CORE_OBJS) $(LDFLAGS) $(LDLIBS_SSL)
+
+# test_wipe wraps swrauth_wipe and drives the binding too (as above).
+$(ASAN_BUILD)/test_wipe: tests/c/test_wipe.c tests/c/tap.h $(ASAN_CORE_OBJS) $(ASAN_BUILD)/lswrauth.o
+	$(ASAN_CC) $(ALL_CFLAGS) -I$(LUA_INCDIR) $(ASAN_FLAGS) -o $@ $< -Wl,--wrap=swrauth_wipe \
+	  $(ASAN_CORE_OBJS) $(ASAN_BUILD)/lswrauth.o $(LDFLAGS) $(LUA_LIB) $(LDLIBS_SSL) -lm
 
 # Preloaded (after the ASan runtime) into each lua5.4 of the ASan suite:
 # drops LD_PRELOAD so the processes lua starts run without ASan.

@@ -319,7 +319,8 @@ typedef struct swrauth_cred_row {
 
 int swrauth_csv_begin(swrauth_csv *csv, const char *s, size_t n,
                       swrauth_err *err);
-/* 1: a row was read; 0: end of input; -1: error (message names the line). */
+/* 1: a row was read; 0: end of input; -1: error (message names the line;
+** the row's buffer is wiped and its slices cleared). */
 int swrauth_csv_next(swrauth_csv *csv, swrauth_cred_row *row,
                      swrauth_err *err);
 

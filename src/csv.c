@@ -225,8 +225,8 @@ static int check_value(size_t line, const char *label, swrauth_slice v,
 
 /* Reads the next row into row->buf: the user name at offset 0, the AK at
 ** SWRAUTH_CSV_FIELD_MAX and the SK at twice that. */
-int swrauth_csv_next(swrauth_csv *csv, swrauth_cred_row *row,
-                     swrauth_err *err) {
+static int next_row(swrauth_csv *csv, swrauth_cred_row *row,
+                    swrauth_err *err) {
   for (;;) {
     size_t col = 0, len, nonempty = 0;
     int ended = END_COMMA;
@@ -271,4 +271,17 @@ int swrauth_csv_next(swrauth_csv *csv, swrauth_cred_row *row,
       return -1;
     return 1;
   }
+}
+
+/* A row that fails may hold part of an SK: it is wiped here, so the
+** caller's buffer holds a secret only after a row was read. */
+int swrauth_csv_next(swrauth_csv *csv, swrauth_cred_row *row,
+                     swrauth_err *err) {
+  int r = next_row(csv, row, err);
+  if (r < 0) {
+    swrauth_wipe(row->buf, sizeof row->buf);
+    row->user.ptr = row->ak.ptr = row->sk.ptr = NULL;
+    row->user.len = row->ak.len = row->sk.len = 0;
+  }
+  return r;
 }
