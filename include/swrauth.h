@@ -82,8 +82,9 @@ int swrauth_hmac_sha256(swrauth_hmac *h, const void *key, size_t keylen,
                         unsigned char out[SWRAUTH_MAC_LEN], swrauth_err *err);
 
 /* Check an AK or SK as derive takes it: non-empty, at most
-** SWRAUTH_CRED_MAX bytes, no whitespace or control character. `what` names
-** it in the message ("AK", "SK"). */
+** SWRAUTH_CRED_MAX bytes, printable ASCII without whitespace. `what` names
+** it in the message, which names the byte and hints at the cause: "SK has
+** a newline at byte 41 (a pasted newline?)". */
 int swrauth_check_cred(const char *what, const char *s, size_t n,
                        swrauth_err *err);
 

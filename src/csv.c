@@ -225,6 +225,7 @@ static int check_value(size_t line, const char *label, swrauth_slice v,
 
 /* Reads the next row into row->buf: the user name at offset 0, the AK at
 ** SWRAUTH_CSV_FIELD_MAX and the SK at twice that. */
+/* swrauth_csv_next without the wipe on failure. */
 static int next_row(swrauth_csv *csv, swrauth_cred_row *row,
                     swrauth_err *err) {
   for (;;) {

@@ -323,6 +323,7 @@ static int check_repository(const char *s, size_t n, swrauth_err *err) {
   }
 }
 
+/* A tag alone, by swrauth__scan_tag (the grammar parse_image uses). */
 static int check_tag(const char *s, size_t n, swrauth_err *err) {
   swrauth__fault f;
   char b[16];
@@ -343,6 +344,8 @@ static int check_tag(const char *s, size_t n, swrauth_err *err) {
 
 /* ------------------------------------------------------- digest, image */
 
+/* What a registry answers in Docker-Content-Digest for the manifests
+** swrauth pushes: sha256 only (parse_image takes sha384/512 too). */
 static int check_digest(const char *s, size_t n, swrauth_err *err) {
   size_t i;
   char b[16];
@@ -366,6 +369,8 @@ static int check_digest(const char *s, size_t n, swrauth_err *err) {
   return 0;
 }
 
+/* parse_image's verdict; its message, which may quote a part of the
+** reference but never all of it, goes in parentheses. */
 static int check_image(const char *s, size_t n, swrauth_err *err) {
   swrauth_err e;
   if (n == 0) return swrauth__fail(err, "is empty");
