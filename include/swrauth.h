@@ -208,6 +208,7 @@ typedef enum swrauth_check_kind {
   SWRAUTH_CHECK_KEY,         /* "key": a login key, 64 lowercase hex */
   SWRAUTH_CHECK_IMAGE,       /* "image": as swrauth_parse_image takes it */
   SWRAUTH_CHECK_DIGEST,      /* "digest": sha256:<64 lowercase hex> */
+  SWRAUTH_CHECK_SK,          /* "sk": as derive takes it */
   SWRAUTH_CHECK_COUNT
 } swrauth_check_kind;
 

@@ -379,7 +379,7 @@ static int l_parse(lua_State *L) {
 
 /* In the order of swrauth_check_kind. */
 static const char *const check_kinds[] = {"project", "registry", "repository", "tag",
-                                          "ak", "key", "image", "digest", NULL};
+                                          "ak", "key", "image", "digest", "sk", NULL};
 
 /* swrauth.check(kind, value) -> true | fail, message
 ** The message is a predicate about the value that never quotes it ("has

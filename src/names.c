@@ -185,8 +185,9 @@ int swrauth__check_registry(const char *s, size_t n, swrauth_err *err) {
   }
   /* The host grammar is the image reference's: REGISTRY/x must parse with
   ** REGISTRY as its domain. A host without a '.' is taken only when it is
-  ** localhost or an IPv6 address, so that a path component ("team") is
-  ** not mistaken for a registry. */
+  ** localhost, an IPv6 address or has a port (as docker reads
+  ** "registry:5000/x"), so that a path component ("team") is not mistaken
+  ** for a registry. */
   memcpy(tmp, s, n);
   memcpy(tmp + n, "/x", 2);
   hostlen = n;
@@ -199,7 +200,7 @@ int swrauth__check_registry(const char *s, size_t n, swrauth_err *err) {
   }
   if (swrauth_parse_image(tmp, n + 2, &img, NULL) != 0 || img.domain_defaulted ||
       img.domain.len != n ||
-      (s[0] != '[' && memchr(s, '.', hostlen) == NULL &&
+      (s[0] != '[' && memchr(s, '.', hostlen) == NULL && hostlen == n &&
        !(hostlen == 9 && memcmp(s, "localhost", 9) == 0)))
     return swrauth__fail(err, "is not a registry host: give a host name with a '.' "
                          "(or 'localhost'), optionally with :port");
@@ -291,6 +292,12 @@ static int check_repository(const char *s, size_t n, swrauth_err *err) {
                         memchr(s, '.', first) != NULL || memchr(s, ':', first) != NULL))
     return swrauth__fail(err, "starts with a registry host: give NS/NAME without the "
                          "registry");
+  /* A control character is named first, wherever it is. */
+  for (i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+      return swrauth__fail(err, "has %s at byte %zu: a repository is a-z, 0-9, separators "
+                           "('.', '_', '__', '-') and '/'",
+                           swrauth__describe_byte((unsigned char)s[i], b), i + 1);
   for (i = 0; i < n; i++)
     if (s[i] == ':' || s[i] == '@')
       return swrauth__fail(err, "has '%c' at byte %zu: give NS/NAME without a tag or "
@@ -383,8 +390,22 @@ static int check_image(const char *s, size_t n, swrauth_err *err) {
 
 /* ------------------------------------------------------------------ check */
 
+/* An SK as derive takes it: the bytes swrauth_check_cred accepts, as a
+** predicate. Never names a byte of the SK but whitespace, control
+** characters and non-ASCII ones. */
+static int check_sk(const char *s, size_t n, swrauth_err *err) {
+  size_t i;
+  if (n == 0) return swrauth__fail(err, "is empty");
+  if (n > SWRAUTH_CRED_MAX)
+    return swrauth__fail(err, "is too long (%zu bytes, at most %d)", n, SWRAUTH_CRED_MAX);
+  for (i = 0; i < n; i++)
+    if ((unsigned char)((unsigned char)s[i] - 0x21) > 0x7e - 0x21)
+      return swrauth__bad_cred_byte(s, n, i, 0, err);
+  return 0;
+}
+
 static const char *const check_names[SWRAUTH_CHECK_COUNT] = {
-  "project", "registry", "repository", "tag", "ak", "key", "image", "digest"};
+  "project", "registry", "repository", "tag", "ak", "key", "image", "digest", "sk"};
 
 const char *swrauth_check_name(swrauth_check_kind kind) {
   return (unsigned)kind < SWRAUTH_CHECK_COUNT ? check_names[kind] : NULL;
@@ -404,6 +425,7 @@ int swrauth_check(swrauth_check_kind kind, const char *s, size_t n, swrauth_err 
     case SWRAUTH_CHECK_REPOSITORY: return check_repository(s, n, err);
     case SWRAUTH_CHECK_TAG: return check_tag(s, n, err);
     case SWRAUTH_CHECK_AK: return swrauth__check_ak(s, n, 0, err);
+    case SWRAUTH_CHECK_SK: return check_sk(s, n, err);
     case SWRAUTH_CHECK_KEY: return check_key(s, n, err);
     case SWRAUTH_CHECK_IMAGE: return check_image(s, n, err);
     case SWRAUTH_CHECK_DIGEST: return check_digest(s, n, err);

@@ -86,7 +86,8 @@ describe("check", function()
     refused("registry", "", "is empty")
     local NOT_HOST = "is not a registry host: give a host name with a '.' (or 'localhost'), optionally with :port"
     refused("registry", "registry", NOT_HOST)
-    refused("registry", "registry:5000", NOT_HOST)
+    -- A host with a port is one, as docker reads "registry:5000/x".
+    accepted("registry", "registry:5000")
     refused("registry", "https://r.example.com",
       "starts with a URL scheme: give a host name with an optional :port, without 'scheme://'")
     refused("registry", "r.example.com/team", "has '/' at byte 14: give a host name with an optional :port")
@@ -179,6 +180,20 @@ describe("check", function()
     refused("image", ("a"):rep(1025), "is too long (1025 bytes, at most 1024)")
     for _, s in ipairs { "a", "A", "a/b:c", "r.io//x", "x@sha256:00", "localhost:5000/a" } do
       assert.are.equal(swrauth.parse("image", s) ~= nil, swrauth.check("image", s) == true, s)
+    end
+  end)
+
+  it("sk: as derive takes it, naming only whitespace, control and non-ASCII bytes", function()
+    accepted("sk", "SKEXAMPLE0123456789012345678901234567890")
+    accepted("sk", "a@b:c")
+    refused("sk", "", "is empty")
+    refused("sk", "abc\n", "has a newline at byte 4 (a pasted newline?)")
+    refused("sk", "abc\r\n", "has a carriage return at byte 4 (a pasted newline?)")
+    refused("sk", "a c", "has a space at byte 2 (whitespace and control characters are not allowed)")
+    refused("sk", ("s"):rep(1025), "is too long (1025 bytes, at most 1024)")
+    -- Exactly when derive takes it.
+    for _, sk in ipairs {"x", "a b", "\0", "é", ("s"):rep(1024)} do
+      assert.equal(swrauth.check("sk", sk) == true, (pcall(swrauth.derive, "AK", sk)))
     end
   end)
 
