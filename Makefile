@@ -46,8 +46,10 @@ CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 BIND_OBJ  := $(BUILD)/lswrauth.o
 CTESTS    := $(sort $(patsubst tests/c/%.c,$(BUILD)/%,$(wildcard tests/c/test_*.c)))
 LUA_MODS  := $(sort $(wildcard lua/swrauth/*.lua))
+LUA_CMDS  := $(sort $(wildcard lua/swrauth/cmd/*.lua))
 BINS      := $(sort $(wildcard bin/*))
 LUA_BC    := $(LUA_MODS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
+LUA_CMD_BC := $(LUA_CMDS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 
 .PHONY: all install check ctests lint bench demo clean deps
 
@@ -113,12 +115,14 @@ $(BUILD)/luac/swrauth/%.lua: lua/swrauth/%.lua
 	@mkdir -p $(@D)
 	$(LUAC) -o $@ $<
 
-install: all $(if $(LUAC),$(LUA_BC))
-	install -d $(DESTDIR)$(INST_LIBDIR) $(DESTDIR)$(INST_LUADIR)/swrauth \
+install: all $(if $(LUAC),$(LUA_BC) $(LUA_CMD_BC))
+	install -d $(DESTDIR)$(INST_LIBDIR) $(DESTDIR)$(INST_LUADIR)/swrauth/cmd \
 	  $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_INCDIR) $(DESTDIR)$(INST_ARDIR)
 	install -m 0755 swrauth.so $(DESTDIR)$(INST_LIBDIR)/swrauth.so
 	$(if $(LUA_MODS),install -m 0644 $(if $(LUAC),$(LUA_BC),$(LUA_MODS)) \
 	  $(DESTDIR)$(INST_LUADIR)/swrauth/)
+	$(if $(LUA_CMDS),install -m 0644 $(if $(LUAC),$(LUA_CMD_BC),$(LUA_CMDS)) \
+	  $(DESTDIR)$(INST_LUADIR)/swrauth/cmd/)
 	$(if $(BINS),install -m 0755 $(BINS) $(DESTDIR)$(INST_BINDIR)/)
 	$(if $(and $(BINS),$(LUA_INTERP)),sed -i '1s|^#!/usr/bin/env $(LUA)$$|#!$(LUA_INTERP)|' \
 	  $(addprefix $(DESTDIR)$(INST_BINDIR)/,$(notdir $(BINS))))

@@ -66,9 +66,11 @@ got=$(cd / && AK=$AK SK=$SK LUA_PATH="$LP" LUA_CPATH="$LC" lua5.4 -e '
   2>&1)
 is "the installed swrauth.so loads and derives the published key" "$got" "$TREE/lib/lua/5.4/swrauth.so $KEY"
 
-got=$(cd / && TREE=$TREE LUA_PATH="$LP" LUA_CPATH="$LC" lua5.4 -e '
-  for _, m in ipairs { "authfile", "cli", "cli_config", "commands", "credentials",
-                       "credhelper", "engines", "json", "pipeline", "proc" } do
+# Every module of the checkout, cmd/ included.
+MODS=$(cd "$ROOT/lua" && find swrauth -name '*.lua' | sed 's/\.lua$//; s|/|.|g' | sort | tr '\n' ' ')
+got=$(cd / && TREE=$TREE MODS=$MODS LUA_PATH="$LP" LUA_CPATH="$LC" lua5.4 -e '
+  for m in os.getenv("MODS"):gmatch("%S+") do
+    m = m:gsub("^swrauth%.", "")
     local p = package.searchpath("swrauth." .. m, package.path)
     require("swrauth." .. m)
     local tree = os.getenv "TREE"

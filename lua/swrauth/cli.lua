@@ -1,80 +1,242 @@
---- The `swrauth` command line (docs/CLI.md).
+--- The `swrauth` command line (docs/CLI.md): the parser, dispatch to the
+-- command modules (`swrauth.cmd.*`), exit codes, and all output.
 --
--- `main(args, sys)` runs one command and returns the exit code: 0 success,
--- 1 runtime failure, 2 usage error, 3 credentials missing or malformed,
--- 4 engine not found. `swrauth key` is answered here, loading only the
--- credentials module; every other command is parsed with argparse in
--- `swrauth.commands`, which loads further modules per command.
+-- `main(args, sys)` runs one command and returns the exit code: 0
+-- success, 1 runtime failure, 2 usage error, 3 credentials missing or
+-- malformed, 4 engine not found. Each command is a module
+-- `swrauth.cmd.NAME` with `add_to_parser(parser)` (returning the commands
+-- it made) and `run(args, ui)` (returning the exit code); `ui` is the one
+-- way commands write: results, errors, step lines, reports.
 --
 -- @module swrauth.cli
 local M = {}
 
+local json = require "swrauth.json"
+local text = require "swrauth.text"
+local engines = require "swrauth.engines"
+local proc = require "swrauth.proc"
+
+local ipairs, tostring, xpcall, require = ipairs, tostring, xpcall, require
+
 --- Exit codes by failure kind.
 M.EXIT = {ok = 0, runtime = 1, usage = 2, credentials = 3, engine = 4}
+local EXIT = M.EXIT
 
---- The sys table: `out`, `err` (functions taking a string), `getenv`,
--- `stdin` (a function returning all of standard input); missing fields
--- default to the process's streams and environment.
-function M.system(sys)
-  sys = sys or {}
-  return {
-    out = sys.out or function(s) io.stdout:write(s) end,
-    err = sys.err or function(s) io.stderr:write(s) end,
-    getenv = sys.getenv or os.getenv,
-    stdin = sys.stdin or function() return io.read("a") or "" end,
-  }
+--- The commands, in the order `--help` lists them.
+M.COMMANDS = {"key", "login-command", "login", "logout", "tag", "push", "release", "parse",
+              "configure-docker", "config", "version"}
+
+local function module_of(name)
+  return "swrauth.cmd." .. name:gsub("%-", "_")
 end
 
-local ESCAPES = {["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t"}
+--- The sys table (see `swrauth.proc.system`).
+M.system = proc.system
 
---- A message's text on one line: CR, LF and the other control characters
--- shown as `\n`, `\r`, `\t`, `\xNN`, so that input echoed in an error
--- (a repository, a tag, an option) cannot start a line of its own.
-function M.one_line(s)
-  return (tostring(s):gsub("%c", function(c)
-    return ESCAPES[c] or ("\\x%02X"):format(c:byte())
-  end))
+---------------------------------------------------------------- output
+
+-- JSON for people and scripts: "<redacted>", not "\u003credacted\u003e".
+local PLAIN = {escape_html = false}
+
+local U = {EXIT = EXIT}
+U.__index = U
+
+--- The output of one command run: `sys` and the global flags of `a`
+-- (`json`, `quiet`, `dry_run`).
+function M.ui(sys, a)
+  return setmetatable({out = sys.out, err = sys.err, getenv = sys.getenv, stdin = sys.stdin,
+                       a = a or {}}, U)
 end
 
-------------------------------------------------------------------- key
+--- An error: "swrauth: MESSAGE" on one line; returns the exit code of
+-- `kind` (a name in `EXIT`, default "runtime").
+function U:fail(msg, kind)
+  self.err("swrauth: " .. text.one_line(msg) .. "\n")
+  return EXIT[kind or "runtime"]
+end
 
---- `swrauth key`: prints the login key.
-function M.key(sys, file)
-  local credentials = require "swrauth.credentials"
-  local cred, err = credentials.resolve{
-    file = file, getenv = sys.getenv,
-    warn = function(msg) sys.err(msg .. "\n") end,
-  }
-  if not cred then
-    sys.err("swrauth: key: " .. M.one_line(err) .. "\n")
-    return M.EXIT.credentials
+--- A usage error: the message and a pointer to --help; returns 2.
+function U:usage(msg)
+  self.err("swrauth: " .. text.one_line(msg) .. "\nTry 'swrauth --help'.\n")
+  return EXIT.usage
+end
+
+--- A progress line on stderr, unless --quiet or --json.
+function U:info(line)
+  if not self.a.quiet and not self.a.json then self.err(line .. "\n") end
+end
+
+--- A warning on stderr.
+function U:warn(line)
+  self.err(line .. "\n")
+end
+
+--- A JSON document on stdout, on one line.
+function U:json(doc)
+  self.out(json.encode(doc, PLAIN) .. "\n")
+end
+
+--- Shows a pipeline event (see `swrauth.steps`): step and retry lines
+-- unless --quiet, warnings always.
+function U:event(ev)
+  if ev.kind == "warning" then return self:warn(ev.message) end
+  if self.a.quiet then return end
+  if ev.kind == "step" then
+    self.err(("%-8s%s   %.2f s\n"):format(ev.step, ev.detail, ev.seconds))
+  elseif ev.kind == "retry" then
+    self.err(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s\n"):format(
+      ev.step, ev.detail, ev.attempt, ev.attempts, text.one_line(ev.why), ev.wait))
   end
-  sys.out(cred.key .. "\n")
-  return M.EXIT.ok
 end
 
--- `swrauth key` with at most --credentials-file: answered without
--- argparse. Returns the file (or false) when args have that shape.
+--- Pipeline options with this run's callbacks (events, environment).
+function U:hooks(o)
+  o.getenv = self.getenv
+  o.on_event = function(ev) self:event(ev) end
+  return o
+end
+
+--- Ends a pipeline command: a failure's message, then the report: with
+-- --json the report as JSON on stdout; else in a dry run the commands on
+-- stdout, otherwise each pushed reference and its digest on stdout and,
+-- after a failure, what was not pushed on stderr.
+-- @treturn integer the exit code
+function U:finish(p, ok, err, kind)
+  local code = ok and EXIT.ok or EXIT[kind or "runtime"] or EXIT.runtime
+  if not ok then self.err("swrauth: " .. text.one_line(err) .. "\n") end
+  local rep = p:report()
+  if self.a.json then
+    if not ok then rep.exit = code end
+    self.out(p:redact(json.encode(rep, PLAIN)) .. "\n")
+    return code
+  end
+  if rep.dry_run then
+    for _, line in ipairs(rep.commands) do self.out(line .. "\n") end
+    return code
+  end
+  for _, r in ipairs(rep.pushed) do self.out(p:redact(r.reference .. " " .. (r.digest or "-")) .. "\n") end
+  local np = rep.not_pushed
+  if #np > 0 then
+    self.err(("%d of %d references pushed%s\n"):format(#p.planned - #np, #p.planned,
+      #rep.pushed > 0 and " (listed on standard output)" or ""))
+    for _, n in ipairs(np) do
+      self.err("not pushed  " .. n.reference .. "  (" .. (n.step and n.step .. " failed" or "skipped")
+        .. ")\n")
+    end
+  end
+  return code
+end
+
+---------------------------------------------------------------- parser
+
+local HELP = {}
+
+local GLOBAL_EPILOG = "Global options (--project, --registry, --engine, --credentials-file, "
+  .. "--insecure, --cert-dir, --dry-run, --json, --retries, --backoff, --timeout, --quiet) go "
+  .. "before or after the command: see 'swrauth --help'.\nExit codes: 0 success, 1 runtime "
+  .. "failure, 2 usage error, 3 credentials missing or malformed, 4 engine not found."
+
+-- Replaces argparse's help flag (which prints and exits the process) by
+-- one that hands the help text back to `main`.
+local function with_help(p, state)
+  p:add_help(false)
+  p:flag("-h --help", "Show this help message and exit."):action(function()
+    state.help = p:get_help()
+    error(HELP, 0)
+  end)
+  return p
+end
+
+--- The argparse parser of every command.
+-- @tparam[opt] table state receives `help` when -h is given
+function M.parser(state)
+  state = state or {}
+  -- Loaded here, not at the top: compiling Debian's argparse source is
+  -- most of the start-up of `swrauth key`, which does not use it
+  -- (BENCHMARKS.md).
+  local argparse = require "argparse"
+  local parser = with_help(argparse("swrauth", "Log in to Huawei Cloud SWR registries (or any "
+    .. "registry taking the same credentials), tag and push images. The login key goes to "
+    .. "engines on standard input, never on their command line (except ctr, which has no "
+    .. "other way)."), state)
+  parser:epilog("Credentials, first found wins: HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK; "
+    .. "SWRAUTH_AK + SWRAUTH_LOGIN_KEY; the credentials CSV from --credentials-file or "
+    .. "SWRAUTH_CREDENTIALS_FILE.\nExit codes: 0 success, 1 runtime failure, 2 usage error, "
+    .. "3 credentials missing or malformed, 4 engine not found.")
+  parser:command_target("command")
+  parser:help_max_width(80)
+  parser:option("--project", "Region project, e.g. cn-north-4 or cn-north-4_team "
+    .. "(env SWRAUTH_PROJECT).")
+  parser:option("--registry", "Registry address HOST[:PORT]; default "
+    .. "swr.REGION.myhuaweicloud.com (env SWRAUTH_REGISTRY).")
+  parser:option("--engine", table.concat(engines.CHOICES, ", ", 1, #engines.CHOICES - 1)
+    .. " or auto (env SWRAUTH_ENGINE; default auto).")
+    :choices(engines.CHOICES)
+  parser:option("--credentials-file", "The console's credentials.csv "
+    .. "(env SWRAUTH_CREDENTIALS_FILE).")
+  parser:flag("--insecure", "Plain HTTP / no TLS verification, for local registries "
+    .. "(env SWRAUTH_INSECURE=1).")
+  parser:option("--cert-dir", "Directory holding the registry's CA .crt (env SWRAUTH_CERT_DIR).")
+  parser:flag("--dry-run", "Print each command (secrets redacted), run nothing.")
+  parser:flag("--json", "Machine-readable summary on stdout.")
+  parser:option("--retries", "Attempts for each network step on transient failure "
+    .. "(env SWRAUTH_RETRIES; default 3).")
+  parser:option("--backoff", "Seconds to wait before the second attempt; doubles after each, "
+    .. "at most 30 (env SWRAUTH_BACKOFF; default 1).")
+  parser:option("--timeout", "Seconds an engine command may run before it is stopped and "
+    .. "counted as a transient failure (env SWRAUTH_TIMEOUT; default: none).")
+  parser:flag("-q --quiet", "No step lines.")
+  local function dress(c)
+    with_help(c, state)
+    c:epilog(GLOBAL_EPILOG)
+  end
+  for _, name in ipairs(M.COMMANDS) do
+    for _, c in ipairs(require(module_of(name)).add_to_parser(parser)) do dress(c) end
+  end
+  return parser
+end
+
+-- `swrauth key` with at most --credentials-file: the file (or false) when
+-- the arguments have that shape, else nil.
 local function fast_key(args)
-  local n, keys, file = #args, 0, false
-  local i = 1
-  while i <= n do
+  local keys, file, i = 0, false, 1
+  while i <= #args do
     local a = args[i]
     if a == "key" then
-      keys = keys + 1
-      i = i + 1
+      keys, i = keys + 1, i + 1
     elseif a == "--credentials-file" and args[i + 1] and args[i + 1]:sub(1, 1) ~= "-" then
-      file = args[i + 1]
-      i = i + 2
+      file, i = args[i + 1], i + 2
     elseif a:find("^%-%-credentials%-file=") then
-      file = a:sub(#"--credentials-file=" + 1)
-      i = i + 1
+      file, i = a:sub(#"--credentials-file=" + 1), i + 1
     else
       return nil
     end
   end
   if keys ~= 1 then return nil end
   return file
+end
+
+local function run(list, sys)
+  -- `swrauth key` is answered without the parser (start-up time).
+  local file = fast_key(list)
+  if file ~= nil then
+    return require("swrauth.cmd.key").run({credentials_file = file or nil}, M.ui(sys))
+  end
+  local state = {}
+  local parser = M.parser(state)
+  local ok, good, res = pcall(parser.pparse, parser, list)
+  if state.help then
+    sys.out(state.help .. "\n")
+    return EXIT.ok
+  end
+  if not ok then error(good, 0) end
+  local ui = M.ui(sys, res)
+  if not good then return ui:usage(res) end
+  if not res.command then
+    sys.err(parser:get_usage() .. "\n\nswrauth: a command is required\nTry 'swrauth --help'.\n")
+    return EXIT.usage
+  end
+  return require(module_of(res.command)).run(res, ui)
 end
 
 --- Runs the command line.
@@ -85,13 +247,10 @@ function M.main(args, sys)
   sys = M.system(sys)
   local list = {}
   for i = 1, #(args or {}) do list[i] = args[i] end
-  local file = fast_key(list)
-  if file ~= nil then return M.key(sys, file or nil) end
-  local ok, code = xpcall(function() return require("swrauth.commands").run(list, sys) end,
-                          debug.traceback)
+  local ok, code = xpcall(run, debug.traceback, list, sys)
   if not ok then
     sys.err("swrauth: internal error: " .. tostring(code):gsub("[\r\n]+$", "") .. "\n")
-    return M.EXIT.runtime
+    return EXIT.runtime
   end
   return code
 end

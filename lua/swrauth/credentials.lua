@@ -1,6 +1,6 @@
 --- Where the AK and the login key come from.
 --
--- Sources, first found wins:
+-- Sources, tried in order (`SOURCES`), first found wins:
 --
 -- 1. an explicit table `{ak=, sk=}` or `{ak=, key=}` (Lua API only);
 -- 2. `HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK` (the Huawei SDKs' names);
@@ -9,18 +9,22 @@
 --    `SWRAUTH_CREDENTIALS_FILE`: its first row, or the row whose AK is
 --    `SWRAUTH_AK` when that is set.
 --
--- An SK is turned into the login key at once and not kept. A Lua string
--- cannot be wiped, though: the SK read from the environment or the CSV
--- stays in memory until the garbage collector reuses it.
+-- A source that is set but malformed stops the search with a message
+-- naming the variable, or the file and line. An SK is turned into the
+-- login key at once and not kept. A Lua string cannot be wiped, though:
+-- the SK read from the environment or the CSV stays in memory until the
+-- garbage collector reuses it.
 --
 -- @module swrauth.credentials
 local M = {}
 
 local swrauth = require "swrauth"
+local fs = require "swrauth.fs"
+local fields = require "swrauth.fields"
 
-local type, pcall, tostring, pairs = type, pcall, tostring, pairs
+local type, ipairs = type, ipairs
 
---- Names of the environment variables, in the order they are tried.
+--- Names of the environment variables.
 M.ENV = {
   sdk_ak = "HUAWEICLOUD_SDK_AK",
   sdk_sk = "HUAWEICLOUD_SDK_SK",
@@ -28,61 +32,40 @@ M.ENV = {
   key = "SWRAUTH_LOGIN_KEY",
   file = "SWRAUTH_CREDENTIALS_FILE",
 }
+local ENV = M.ENV
 
-local EXPLICIT_KEYS = {ak = true, sk = true, key = true}
+local EXPLICIT = {ak = "string", sk = "string", key = "string"}
 
---- Checks an explicit credentials table; returns nil when it is fine, or
--- a message saying what is wrong (for callers that raise on misuse).
+--- Checks an explicit credentials table.
+-- @treturn true|nil
+-- @treturn[2] string what is wrong
 function M.check_explicit(t)
-  if type(t) ~= "table" then return "must be a table, got " .. type(t) end
-  for k, v in pairs(t) do
-    if not EXPLICIT_KEYS[k] then
-      return "unknown field '" .. tostring(k) .. "'"
-    elseif type(v) ~= "string" then
-      return "field '" .. k .. "' must be a string, got " .. type(v)
-    end
-  end
-  if not t.ak then return "field 'ak' is required" end
+  if type(t) ~= "table" then return nil, "must be a table, got " .. type(t) end
+  local ok, err = fields.check(t, EXPLICIT)
+  if not ok then return nil, err end
+  if not t.ak then return nil, "field 'ak' is required" end
   if (t.sk == nil) == (t.key == nil) then
-    return "give exactly one of the fields 'sk' and 'key'"
+    return nil, "give exactly one of the fields 'sk' and 'key'"
   end
-  return nil
+  return true
 end
 
--- The message inside "bad argument #n to 'derive' (...)".
-local function inner(msg)
-  msg = tostring(msg)
-  return msg:match("%((.*)%)$") or msg:gsub("^[^:]*:%d+: ", "")
-end
-
---- Derives the login key, returning nil and a message instead of raising.
--- @treturn string|nil the key
--- @treturn[2] string what was wrong (never quoting the SK)
-function M.derive(ak, sk)
-  local ok, key = pcall(swrauth.derive, ak, sk)
-  if ok then return key end
-  return nil, inner(key)
-end
-
-local function check_ak(ak)
-  if ak == "" then return "the AK is empty" end
-  local bad = ak:find("[%s%c@:]")
-  if bad then
-    return "the AK has a forbidden character at byte " .. bad
-      .. " (whitespace, control characters, '@' and ':' are not allowed)"
+-- The login key for an AK and an SK or a key, each checked; `names` says
+-- what to call them in messages ({ak=, sk=, key=}). Returns the credentials
+-- or nil and a message.
+local function credential(ak, sk, key, names, source)
+  local ok, err = swrauth.check("ak", ak)
+  if not ok then return nil, names.ak .. " " .. err end
+  if key then
+    -- A key in uppercase hex is the same key.
+    key = key:lower()
+    ok, err = swrauth.check("key", key)
+    if not ok then return nil, names.key .. " " .. err end
+    return {ak = ak, key = key, source = source}
   end
-  -- As swrauth.format checks it (a pre-derived key skips swrauth.derive).
-  bad = ak:find("[\128-\255]")
-  if bad then return "the AK has a non-ASCII byte at byte " .. bad .. " (an AK is ASCII)" end
-  if #ak > 1024 then return "the AK is too long (" .. #ak .. " bytes, at most 1024)" end
-  return nil
-end
-
-local function check_key(key)
-  if #key ~= 64 or key:find("[^%x]") then
-    return "is not a login key (64 hex digits expected, got " .. #key .. " characters)"
-  end
-  return nil
+  ok, err = swrauth.check("sk", sk)
+  if not ok then return nil, names.sk .. " " .. err end
+  return {ak = ak, key = swrauth.derive(ak, sk), source = source}
 end
 
 local function nonempty(getenv, name)
@@ -91,23 +74,20 @@ local function nonempty(getenv, name)
   return v
 end
 
+-- The credentials CSV at `path`: its first row, or the row of `want_ak`.
 local function from_file(path, want_ak, warn)
-  local proc = require "swrauth.proc"
-  local mode, ftype = proc.file_mode(path)
-  if not mode then
-    return nil, "credentials file " .. path .. ": " .. tostring(ftype)
-  end
-  if ftype ~= "file" then
-    return nil, "credentials file " .. path .. ": not a regular file"
-  end
+  local where = "credentials file " .. path
+  local mode, ftype = fs.mode(path)
+  if not mode then return nil, where .. ": " .. ftype end
+  if ftype ~= "file" then return nil, where .. ": not a regular file" end
   if mode % 64 ~= 0 and warn then
-    warn(("warning: credentials file %s has mode %04o: it holds the SK and should "
-          .. "be readable by its owner only (chmod 600 %s)"):format(path, mode, path))
+    warn(("warning: credentials file %s has mode %04o: it holds the SK and should be readable "
+          .. "by its owner only (chmod 600 %s)"):format(path, mode, path))
   end
-  local text, why = proc.read_file(path)
-  if not text then return nil, "credentials file " .. path .. ": " .. tostring(why) end
-  local rows, perr = swrauth.parse("credentials", text)
-  if not rows then return nil, "credentials file " .. path .. ": " .. tostring(perr) end
+  local content, why = fs.read(path)
+  if not content then return nil, where .. ": " .. why end
+  local rows, perr = swrauth.parse("credentials", content)
+  if not rows then return nil, where .. ": " .. perr end
   local row = rows[1]
   if want_ak then
     row = nil
@@ -115,17 +95,55 @@ local function from_file(path, want_ak, warn)
       if r.ak == want_ak then row = r; break end
     end
     if not row then
-      return nil, "credentials file " .. path .. ": no row whose 'Access Key Id' is "
-        .. "the AK in " .. M.ENV.ak
+      return nil, where .. ": no row whose 'Access Key Id' is the AK in " .. ENV.ak
     end
   end
-  local where = "credentials file " .. path .. ": line " .. tostring(row.line)
-  local e = check_ak(row.ak or "")
-  if e then return nil, where .. ": " .. e end
-  local key, derr = M.derive(row.ak, row.sk or "")
-  if not key then return nil, where .. ": " .. derr end
-  return {ak = row.ak, key = key, source = "file " .. path .. " line " .. row.line}
+  where = where .. ": line " .. row.line
+  return credential(row.ak, row.sk, nil, {ak = where .. ": the AK", sk = where .. ": the SK"},
+                    "file " .. path .. " line " .. row.line)
 end
+
+-- Each source returns the credentials, false when it is not set, or nil
+-- and a message when it is set but wrong.
+
+local function explicit(o)
+  local t = o.explicit
+  if not t then return false end
+  local ok, err = M.check_explicit(t)
+  if not ok then return nil, "credentials table: " .. err end
+  return credential(t.ak, t.sk, t.key, {ak = "credentials table: the AK",
+    sk = "credentials table: the SK", key = "credentials table: field 'key'"}, "explicit")
+end
+
+local function sdk_env(o)
+  local ak, sk = nonempty(o.getenv, ENV.sdk_ak), nonempty(o.getenv, ENV.sdk_sk)
+  if not ak and not sk then return false end
+  if not sk then return nil, ENV.sdk_ak .. " is set but " .. ENV.sdk_sk .. " is empty or unset" end
+  if not ak then return nil, ENV.sdk_sk .. " is set but " .. ENV.sdk_ak .. " is empty or unset" end
+  return credential(ak, sk, nil, {ak = ENV.sdk_ak, sk = ENV.sdk_sk},
+                    ENV.sdk_ak .. "/" .. ENV.sdk_sk)
+end
+
+local function login_key_env(o)
+  local ak, key = nonempty(o.getenv, ENV.ak), nonempty(o.getenv, ENV.key)
+  if key and not ak then return nil, ENV.key .. " is set but " .. ENV.ak .. " is empty or unset" end
+  if not key then
+    if ak and not o.file then
+      return nil, ENV.ak .. " is set but neither " .. ENV.key .. " nor a credentials file "
+        .. "(--credentials-file, " .. ENV.file .. ") is"
+    end
+    return false
+  end
+  return credential(ak, nil, key, {ak = ENV.ak, key = ENV.key}, ENV.ak .. "/" .. ENV.key)
+end
+
+local function csv(o)
+  if not o.file then return false end
+  return from_file(o.file, nonempty(o.getenv, ENV.ak), o.warn)
+end
+
+--- The sources, in order.
+M.SOURCES = {explicit, sdk_env, login_key_env, csv}
 
 --- Finds the credentials.
 -- @tparam[opt] table opts
@@ -142,80 +160,23 @@ end
 function M.resolve(opts)
   opts = opts or {}
   local getenv = opts.getenv or os.getenv
-  local env = M.ENV
-  local res, err
-
-  local file = opts.file
-  if file == "" then file = nil end
-  local file_from_option = file ~= nil
-  file = file or nonempty(getenv, env.file)
-
-  if opts.explicit then
-    local t = opts.explicit
-    local bad = M.check_explicit(t)
-    if bad then return nil, "credentials table: " .. bad end
-    local e = check_ak(t.ak)
-    if e then return nil, "credentials table: " .. e end
-    if t.key then
-      local kbad = check_key(t.key)
-      if kbad then return nil, "credentials table: field 'key' " .. kbad end
-      res = {ak = t.ak, key = t.key:lower(), source = "explicit"}
-    else
-      local key, derr = M.derive(t.ak, t.sk)
-      if not key then return nil, "credentials table: " .. derr end
-      res = {ak = t.ak, key = key, source = "explicit"}
-    end
-  end
-
-  if not res then
-    local ak, sk = nonempty(getenv, env.sdk_ak), nonempty(getenv, env.sdk_sk)
-    if ak and not sk then
-      return nil, env.sdk_ak .. " is set but " .. env.sdk_sk .. " is empty or unset"
-    elseif sk and not ak then
-      return nil, env.sdk_sk .. " is set but " .. env.sdk_ak .. " is empty or unset"
-    elseif ak then
-      local e = check_ak(ak)
-      if e then return nil, env.sdk_ak .. ": " .. e end
-      local key, derr = M.derive(ak, sk)
-      sk = nil -- luacheck: ignore 311
-      if not key then
-        return nil, (derr:find("^AK") and env.sdk_ak or env.sdk_sk) .. ": " .. derr
+  local given = opts.file ~= nil and opts.file ~= ""
+  local o = {explicit = opts.explicit, getenv = getenv, warn = opts.warn,
+             file = given and opts.file or nonempty(getenv, ENV.file)}
+  for i, source in ipairs(M.SOURCES) do
+    local cred, err = source(o)
+    if cred == nil then return nil, err end
+    if cred then
+      if given and i < #M.SOURCES and opts.warn then
+        opts.warn("warning: using credentials from " .. cred.source .. "; the credentials file "
+          .. opts.file .. " is not read")
       end
-      res = {ak = ak, key = key, source = env.sdk_ak .. "/" .. env.sdk_sk}
+      cred.project = opts.project
+      return cred
     end
   end
-
-  if not res then
-    local ak, key = nonempty(getenv, env.ak), nonempty(getenv, env.key)
-    if key and not ak then
-      return nil, env.key .. " is set but " .. env.ak .. " is empty or unset"
-    elseif ak and key then
-      local e = check_ak(ak)
-      if e then return nil, env.ak .. ": " .. e end
-      local kbad = check_key(key)
-      if kbad then return nil, env.key .. " " .. kbad end
-      res = {ak = ak, key = key:lower(), source = env.ak .. "/" .. env.key}
-    elseif ak and not file then
-      return nil, env.ak .. " is set but neither " .. env.key
-        .. " nor a credentials file (--credentials-file, " .. env.file .. ") is"
-    end
-  end
-
-  if not res and file then
-    res, err = from_file(file, nonempty(getenv, env.ak), opts.warn)
-    if not res then return nil, err end
-  elseif res and file_from_option and opts.warn then
-    opts.warn("warning: using credentials from " .. res.source
-              .. "; the credentials file " .. file .. " is not read")
-  end
-
-  if not res then
-    return nil, "no credentials: set " .. env.sdk_ak .. " and " .. env.sdk_sk
-      .. ", or " .. env.ak .. " and " .. env.key .. ", or give a credentials file ("
-      .. "--credentials-file or " .. env.file .. ")"
-  end
-  res.project = opts.project
-  return res
+  return nil, "no credentials: set " .. ENV.sdk_ak .. " and " .. ENV.sdk_sk .. ", or " .. ENV.ak
+    .. " and " .. ENV.key .. ", or give a credentials file (--credentials-file or " .. ENV.file .. ")"
 end
 
 return M

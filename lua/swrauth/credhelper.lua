@@ -29,11 +29,20 @@
 -- `SWRAUTH_CREDENTIALS_FILE`); when none of those is set, the config
 -- file's `ak` + `login_key` (or `ak` + `sk`), or its `credentials_file`.
 --
--- `get` stays small: it decides whether a host is served before loading
--- the C module (OpenSSL) or any credentials code.
+-- Docker runs the helper for every pull and push; `get` for a host that
+-- cannot be served is answered by bin/docker-credential-swr before this
+-- module is loaded.
 --
 -- @module swrauth.credhelper
 local M = {}
+
+local swrauth = require "swrauth"
+local json = require "swrauth.json"
+local fs = require "swrauth.fs"
+local fields = require "swrauth.fields"
+local paths = require "swrauth.paths"
+local credentials = require "swrauth.credentials"
+local proc = require "swrauth.proc"
 
 local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
 local find, sub, format, lower = string.find, string.sub, string.format, string.lower
@@ -103,11 +112,11 @@ function M.host(url)
   return h
 end
 
---- The region of an SWR registry host (`swr.REGION.myhuaweicloud.com`),
--- or nil.
+--- The region of an SWR registry host (`swr.REGION.myhuaweicloud.com`,
+-- or the region's own domain: see `swrauth.parse("registry")`), or nil.
 function M.swr_region(host)
-  local r = host:match("^swr%.([a-z][a-z0-9-]*[a-z0-9])%.myhuaweicloud%.com$")
-  return r
+  local t = swrauth.parse("registry", host)
+  return t and t.region or nil
 end
 
 local function project_region(project)
@@ -116,37 +125,8 @@ end
 
 ---------------------------------------------------------------- config
 
---- The helper's config file path.
--- @tparam function getenv
--- @treturn string|nil
-function M.config_path(getenv)
-  local p = nonempty(getenv(M.ENV.config))
-  if p then return p end
-  local base = nonempty(getenv("XDG_CONFIG_HOME"))
-  if not base then
-    local home = nonempty(getenv("HOME"))
-    if not home then return nil end
-    base = home .. "/.config"
-  end
-  return base .. "/swrauth/config.json"
-end
-
--- Mode bits of a file; lfs when there, luv otherwise.
-local function file_mode(path)
-  local ok, lfs = pcall(require, "lfs")
-  if ok then
-    local perm = lfs.attributes(path, "permissions")
-    if not perm then return nil end
-    local m = 0
-    for k = 1, 9 do
-      m = m * 2 + (sub(perm, k, k) ~= "-" and 1 or 0)
-    end
-    return m
-  end
-  local uv = require "luv"
-  local st = uv.fs_stat(path)
-  return st and st.mode % 512
-end
+--- The helper's config file path (see `swrauth.paths.helper_config`).
+M.config_path = paths.helper_config
 
 --- Reads the config file.
 -- @tparam function getenv
@@ -161,7 +141,7 @@ function M.load_config(getenv)
     if code == 2 and not nonempty(getenv(M.ENV.config)) then return {registries = {}} end
     return nil, "cannot read config file " .. tostring(oerr)
   end
-  local mode = file_mode(path)
+  local mode = fs.mode(path)
   if mode and mode % 64 & tonumber("66", 8) ~= 0 then
     f:close()
     return nil, format("config file %s has mode %04o: other users may read or change it; "
@@ -170,7 +150,6 @@ function M.load_config(getenv)
   local text, rerr = f:read("a")
   f:close()
   if not text then return nil, "cannot read config file " .. path .. ": " .. tostring(rerr) end
-  local json = require "swrauth.json"
   local cfg, msg, line, col = json.parse(text)
   if cfg == nil then
     return nil, format("config file %s: line %d, column %d: %s", path, line, col, msg)
@@ -178,15 +157,10 @@ function M.load_config(getenv)
   if type(cfg) ~= "table" or json.is_array(cfg) or cfg == json.null then
     return nil, "config file " .. path .. ": not a JSON object"
   end
-  for k, v in pairs(cfg) do
-    local want = CONFIG_FIELDS[k]
-    if not want then
-      return nil, "config file " .. path .. ": unknown field '" .. tostring(k) .. "'"
-    end
-    if type(v) ~= want or (want == "table" and (json.is_array(v) or v == json.null)) then
-      return nil, "config file " .. path .. ": field '" .. k .. "' must be "
-        .. (want == "table" and "an object" or "a string")
-    end
+  local ok, ferr = fields.check(cfg, CONFIG_FIELDS)
+  if not ok then return nil, "config file " .. path .. ": " .. ferr end
+  if cfg.registries and (json.is_array(cfg.registries) or cfg.registries == json.null) then
+    return nil, "config file " .. path .. ": field 'registries' must be an object"
   end
   local regs = {}
   for host, project in pairs(cfg.registries or {}) do
@@ -244,9 +218,7 @@ local function log_writer(cfg, getenv)
     if f then
       f:close()
     else
-      local uv = require "luv"
-      local fd = uv.fs_open(path, "a", tonumber("600", 8))
-      if fd then uv.fs_close(fd) end
+      fs.write_private(path, "")
     end
     f = io.open(path, "a")
     if not f then return end
@@ -262,7 +234,6 @@ end
 -- @treturn table|nil `{ak=, key=, source=}`, or nil when none is configured
 -- @treturn[2] string what is wrong, when a source is set but malformed
 function M.credentials(cfg, getenv, log)
-  local credentials = require "swrauth.credentials"
   local E = credentials.ENV
   local env_set = false
   for _, name in ipairs{E.sdk_ak, E.sdk_sk, E.ak, E.key, E.file} do
@@ -284,7 +255,7 @@ function M.credentials(cfg, getenv, log)
       explicit = {ak = cfg.ak, key = cfg.login_key, sk = cfg.sk}, getenv = none,
     }
     if not cred then
-      return nil, "config file " .. cfg.path .. ": " .. tostring(err):gsub("^credentials table: ", "")
+      return nil, "config file " .. cfg.path .. ": " .. err:gsub("^credentials table: ", "")
     end
     cred.source = "config file " .. cfg.path
     return cred
@@ -342,22 +313,20 @@ local function get(sys, log_of)
       .. "HUAWEICLOUD_SDK_SK, or SWRAUTH_AK and SWRAUTH_LOGIN_KEY, or a credentials file\n")
     return nil, perr(M.NOT_FOUND, true)
   end
-  local swrauth = require "swrauth"
-  local ok, user = pcall(swrauth.format, "user", {project = project, ak = cred.ak})
+  local ok, why = swrauth.check("project", project)
   if not ok then
-    local why = tostring(user):match("%((.*)%)$") or tostring(user)
-    log("get " .. host .. ": error: project '" .. project .. "': " .. why)
-    return nil, perr("project '" .. project .. "' for " .. host .. ": " .. why)
+    log("get " .. host .. ": error: project '" .. project .. "' " .. why)
+    return nil, perr("project '" .. project .. "' for " .. host .. " " .. why)
   end
-  local json = require "swrauth.json"
+  local user = swrauth.format("user", {project = project, ak = cred.ak})
   log("get " .. host .. ": " .. short_user(user) .. " from " .. tostring(cred.source))
-  sys.out('{"ServerURL":' .. json.go_string(url) .. ',"Username":' .. json.go_string(user)
-    .. ',"Secret":' .. json.go_string(cred.key) .. "}\n")
+  sys.out('{"ServerURL":' .. json.quote(url) .. ',"Username":' .. json.quote(user)
+    .. ',"Secret":' .. json.quote(cred.key) .. "}\n")
   return true
 end
 
 -- Go's name for a JSON value's type in "cannot unmarshal" messages.
-local function go_kind(json, v)
+local function go_kind(v)
   local t = type(v)
   if t == "string" then return "string" end
   if t == "boolean" then return "bool" end
@@ -373,7 +342,6 @@ local function store(sys, log_of)
   if not text then return nil, perr(serr, true) end
   local log = log_of(nil)
   if trim(text) == "" then return nil, perr("EOF", true) end
-  local json = require "swrauth.json"
   local v, msg = json.parse(text, {trailing = true})
   if v == nil then
     if msg == "unexpected end of JSON input" then msg = "unexpected EOF" end
@@ -381,8 +349,8 @@ local function store(sys, log_of)
   end
   local c = {}
   if v ~= json.null then
-    if go_kind(json, v) ~= "object" then
-      return nil, perr("json: cannot unmarshal " .. go_kind(json, v)
+    if go_kind(v) ~= "object" then
+      return nil, perr("json: cannot unmarshal " .. go_kind(v)
         .. " into Go value of type credentials.Credentials", true)
     end
     for _, field in ipairs(CRED_FIELDS) do
@@ -394,7 +362,7 @@ local function store(sys, log_of)
       end
       if val ~= nil and val ~= json.null then
         if type(val) ~= "string" then
-          return nil, perr("json: cannot unmarshal " .. go_kind(json, val)
+          return nil, perr("json: cannot unmarshal " .. go_kind(val)
             .. " into Go struct field Credentials." .. field .. " of type string", true)
         end
         c[field] = val
@@ -427,9 +395,10 @@ local function list(sys, log_of)
   if env_registry then hosts[M.host(env_registry)] = true end
   local env_project = nonempty(sys.getenv(M.ENV.project))
   if env_project then
-    hosts["swr." .. project_region(env_project) .. ".myhuaweicloud.com"] = true
+    if swrauth.check("project", env_project) then
+      hosts[swrauth.format("registry", {project = env_project})] = true
+    end
   end
-  local json = require "swrauth.json"
   local users = {}
   if next(hosts) then
     local cred, err = M.credentials(cfg, sys.getenv, log)
@@ -438,12 +407,10 @@ local function list(sys, log_of)
       return nil, perr(err)
     end
     if cred then
-      local swrauth = require "swrauth"
       for host in pairs(hosts) do
         local project = M.project_for(host, cfg, sys.getenv)
-        if project then
-          local ok, user = pcall(swrauth.format, "user", {project = project, ak = cred.ak})
-          if ok then users[host] = user end
+        if project and swrauth.check("project", project) then
+          users[host] = swrauth.format("user", {project = project, ak = cred.ak})
         end
       end
     end
@@ -451,12 +418,11 @@ local function list(sys, log_of)
   local count = 0
   for _ in pairs(users) do count = count + 1 end
   log("list: " .. count .. " hosts")
-  sys.out(json.go_encode(users) .. "\n")
+  sys.out(json.encode(users) .. "\n")
   return true
 end
 
 local function version(sys)
-  local swrauth = require "swrauth"
   sys.out(M.NAME .. " (swrauth) " .. tostring(swrauth._VERSION) .. "\n")
   return true
 end
@@ -482,13 +448,7 @@ local VERBS = {get = get, store = store, erase = erase, list = list, version = v
 --   `stdin` (a function returning all of standard input)
 -- @treturn integer the exit status
 function M.main(args, sys)
-  sys = sys or {}
-  sys = {
-    out = sys.out or function(s) io.stdout:write(s) end,
-    err = sys.err or function(s) io.stderr:write(s) end,
-    getenv = sys.getenv or os.getenv,
-    stdin = sys.stdin or function() return io.read("a") or "" end,
-  }
+  sys = proc.system(sys)
   args = args or {}
   local n = #args
   local verb = args[1]

@@ -25,6 +25,8 @@
 -- - `digest(res, c, ref)`: the pushed manifest digest from a finished
 --   push, or nil; `digest_query(c, ref)`: a command whose output holds it,
 --   for engines whose push does not print it;
+-- - `auth_store`: the auth file its login and logout rewrite, "docker"
+--   (config.json) or "containers" (auth.json); nil for ctr;
 -- - `key_in_argv`: true for ctr;
 -- - `wants_digestfile`: the push or copy takes `--digestfile`;
 -- - `wants_hosts_dir`: TLS trust comes from a containerd hosts directory
@@ -41,6 +43,9 @@ local ipairs = ipairs
 
 --- Engine names in the order `auto` tries them.
 M.ORDER = {"docker", "podman", "buildah", "skopeo", "nerdctl", "ctr"}
+
+--- The values an engine option takes: the names, then "auto".
+M.CHOICES = {"docker", "podman", "buildah", "skopeo", "nerdctl", "ctr", "auto"}
 
 local function stdin_key(c)
   return c.key .. "\n"
@@ -79,7 +84,7 @@ end
 -- 127.0.0.0/8 as insecure by itself; other hosts need the daemon's
 -- "insecure-registries" or /etc/docker/certs.d/HOST/ca.crt.
 M.docker = {
-  name = "docker", binary = "docker", package = "docker.io",
+  name = "docker", binary = "docker", package = "docker.io", auth_store = "docker",
   login = function(c)
     return cmd({"docker", "login", "-u", c.user, "--password-stdin", c.registry},
                stdin_key(c))
@@ -106,7 +111,7 @@ end
 
 local function containers_engine(bin)
   return {
-    name = bin, binary = bin, package = bin,
+    name = bin, binary = bin, package = bin, auth_store = "containers",
     login = function(c)
       return cmd(add(add({bin, "login"}, containers_tls(c)),
                      {"-u", c.user, "--password-stdin", c.registry}), stdin_key(c))
@@ -159,7 +164,7 @@ local function skopeo_copy(c, from, to)
 end
 
 M.skopeo = {
-  name = "skopeo", binary = "skopeo", package = "skopeo",
+  name = "skopeo", binary = "skopeo", package = "skopeo", auth_store = "containers",
   remote_only = true,
   login = function(c)
     return cmd(add(add({"skopeo", "login"}, containers_tls(c)),
@@ -200,7 +205,7 @@ local function digest_in_progress(res)
 end
 
 M.nerdctl = {
-  name = "nerdctl", binary = "nerdctl",
+  name = "nerdctl", binary = "nerdctl", auth_store = "docker",
   hint = "nerdctl is not packaged in Debian 12: install it from its release archive",
   login = function(c)
     return cmd(add(add({"nerdctl", "login"}, nerdctl_tls(c)),

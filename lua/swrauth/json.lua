@@ -1,24 +1,21 @@
---- JSON for swrauth: a small writer on lua-cjson with sorted keys and
--- explicit arrays (`encode`), and a strict reader and a writer that give
--- byte for byte what Go's `encoding/json` gives (`parse`, `go_encode`), for
--- the files docker, podman and kubectl write and the docker
--- credential-helper protocol.
+--- JSON for swrauth: one reader and one writer.
 --
--- `parse` keeps what a round trip must not lose: arrays are marked (so an
--- empty array stays `[]`), and with `raw_numbers` each number keeps its
--- text. Its messages are Go's (`invalid character '}' looking for beginning
--- of object key string`), with the line and column returned beside them.
+-- `parse` reads strictly (RFC 8259, as Go's `encoding/json` does) and
+-- keeps what a round trip must not lose: arrays are marked (so an empty
+-- array stays `[]`), and with `raw_numbers` each number keeps its text.
+-- Its messages are Go's (`invalid character '}' looking for beginning of
+-- object key string`), with the line and column returned beside them.
 --
--- `go_encode` escapes like Go (`<`, `>`, `&` as `\u003c`, `\u003e`,
--- `\u0026`; U+2028 and U+2029; invalid UTF-8 as `\ufffd`; `\b`, `\f`, `\n`,
--- `\r`, `\t`, other control characters as `\u00XX`), sorts object keys as
--- Go sorts map keys, or puts them in a given order first (as Go does for
--- struct fields), and indents like `json.MarshalIndent`.
+-- `encode` writes as Go's `encoding/json` does, byte for byte, for the
+-- files docker, podman and kubectl write and the credential-helper
+-- protocol: object keys sorted (or a given order first, as Go does for
+-- struct fields), `json.MarshalIndent`'s layout with `indent`, and Go's
+-- escapes (`\u003c`, `\u003e`, `\u0026` for `<`, `>`, `&` with
+-- `escape_html`, the default; U+2028 and U+2029; invalid UTF-8 as `\ufffd`; control
+-- characters as `\n`, `\t`, ... or `\u00XX`).
 --
 -- @module swrauth.json
 local M = {}
-
-local cjson -- loaded on first use of `encode` or `decode`
 
 local ARRAY = {}
 local NUMBER = {}
@@ -47,45 +44,6 @@ end
 function M.number_text(v)
   if type(v) == "table" and getmetatable(v) == NUMBER then return v[1] end
   return nil
-end
-
-local function lib()
-  if not cjson then cjson = require "cjson" end
-  return cjson
-end
-
-local function encode(v)
-  local t = type(v)
-  if t == "table" then
-    local parts = {}
-    if getmetatable(v) == ARRAY then
-      for i = 1, #v do parts[i] = encode(v[i]) end
-      return "[" .. concat(parts, ",") .. "]"
-    end
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-    sort(keys)
-    for i, k in ipairs(keys) do
-      parts[i] = lib().encode(k) .. ":" .. encode(v[k])
-    end
-    return "{" .. concat(parts, ",") .. "}"
-  elseif v == nil then
-    return "null"
-  elseif t == "string" then
-    -- lua-cjson writes "/" as "\/"; both are valid, the plain one is clearer.
-    return (lib().encode(v):gsub("\\/", "/"))
-  end
-  return lib().encode(v)
-end
-
---- Encodes a value (tables with string keys are objects, tables marked
--- with `array` are arrays).
--- @treturn string
-M.encode = encode
-
---- Decodes JSON text (as lua-cjson does).
-function M.decode(text)
-  return lib().decode(text)
 end
 
 ------------------------------------------------------------------ parse
@@ -381,9 +339,9 @@ local HTML = {[60] = "\\u003c", [62] = "\\u003e", [38] = "\\u0026"}
 
 --- A string as Go's encoding/json writes it (quotes included).
 -- @tparam string s
--- @tparam[opt=true] boolean escape_html escape `<`, `>` and `&`
+-- @tparam[opt=true] boolean escape_html escape `<`, `>` and `&`, as Go does by default
 -- @treturn string
-function M.go_string(s, escape_html)
+function M.quote(s, escape_html)
   if escape_html == nil then escape_html = true end
   local special = escape_html and '[\0-\31"\\<>&\128-\255]' or '[\0-\31"\\\128-\255]'
   if not find(s, special) then return '"' .. s .. '"' end
@@ -467,7 +425,7 @@ end
 
 local function encode_go(v, opts, path, level)
   local t = type(v)
-  if t == "string" then return M.go_string(v, opts.escape_html) end
+  if t == "string" then return M.quote(v, opts.escape_html) end
   if t == "boolean" then return v and "true" or "false" end
   if t == "number" then return go_number(v) end
   if v == nil or v == M.null then return "null" end
@@ -510,7 +468,7 @@ local function encode_go(v, opts, path, level)
   local parts = {}
   for i, k in ipairs(keys) do
     path[level + 1] = k
-    parts[i] = inner .. M.go_string(k, opts.escape_html) .. sep
+    parts[i] = inner .. M.quote(k, opts.escape_html) .. sep
       .. encode_go(v[k], opts, path, level + 1)
     path[level + 1] = nil
   end
@@ -518,15 +476,16 @@ local function encode_go(v, opts, path, level)
 end
 
 --- Encodes a value as Go's `json.Marshal` (no `indent`) or
--- `json.MarshalIndent` would.
+-- `json.MarshalIndent` would (with `escape_html` for Go's default).
 -- @param v the value: tables marked with `array` are arrays, other tables
 --   objects with string keys; `number` boxes are written as they are
 -- @tparam[opt] table opts `indent` (string, e.g. `"\t"`), `prefix` (string),
---   `escape_html` (default true), `order` (function(path, depth) returning a
+--   `escape_html` (default true, as Go; false writes `<`, `>`, `&` as they
+--   are), `order` (function(path, depth) returning a
 --   list of keys to write first, in that order, for the object at `path`, a
 --   list of the keys leading to it; the other keys follow, sorted)
 -- @treturn string (no trailing newline; Go's `json.Encoder` adds one)
-function M.go_encode(v, opts)
+function M.encode(v, opts)
   opts = opts or {}
   local o = {
     indent = opts.indent, prefix = opts.prefix or "", order = opts.order,

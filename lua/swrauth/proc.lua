@@ -1,35 +1,90 @@
---- Running programs without a shell, and keeping secrets out of text.
+--- Running programs without a shell.
 --
--- `run` starts a program from an argv table (no shell is ever involved, so
--- no quoting or expansion happens), writes an optional string to its
--- standard input through a pipe and closes it, captures standard output
--- and standard error together (both pipes are drained by one event loop,
--- so a chatty child cannot deadlock), and returns its exit status.
--- It is built on libuv (Debian package `lua-luv`).
+-- `run` starts a program from an argv table (no shell is ever involved,
+-- so no quoting or expansion happens), writes an optional string to its
+-- standard input and closes it, captures standard output and standard
+-- error (both drained by one event loop, so a chatty child cannot
+-- deadlock), and returns its exit status. Limits: `timeout` stops a child
+-- that runs too long, `max_output` one that writes too much.
 --
--- `redactor` replaces given secrets in any text; every line swrauth prints
--- or logs goes through one.
+-- While children run, SIGINT and SIGTERM stop them: each live child gets
+-- SIGTERM, the cleanups registered with `at_exit` run (temporary files
+-- are removed), and this process exits with 128 + the signal's number.
+--
+-- Built on libuv (Debian package `lua-luv`).
 --
 -- @module swrauth.proc
 local M = {}
 
 local uv = require "luv"
+local fields = require "swrauth.fields"
 
 local concat, sort = table.concat, table.sort
-local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
-local error, os_getenv = error, os.getenv
+local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
+local os_getenv, floor = os.getenv, math.floor
 
-M.REDACTED = "<redacted>"
-
--- A child that exits before reading its stdin makes the write fail with
--- EPIPE; without a handler, SIGPIPE would end this process instead.
-local sigpipe
-local function ignore_sigpipe()
-  if sigpipe then return end
-  sigpipe = uv.new_signal()
-  sigpipe:start("sigpipe", function() end)
-  sigpipe:unref()
+--- The process's I/O for a command's main function: `out`, `err`
+-- (functions taking a string), `getenv`, `stdin` (a function returning
+-- all of standard input); fields missing in `sys` default to the
+-- process's streams and environment (tests pass their own).
+function M.system(sys)
+  sys = sys or {}
+  return {
+    out = sys.out or function(s) io.stdout:write(s) end,
+    err = sys.err or function(s) io.stderr:write(s) end,
+    getenv = sys.getenv or os.getenv,
+    stdin = sys.stdin or function() return io.read("a") or "" end,
+  }
 end
+
+----------------------------------------------------------------- signals
+
+local children = {}   -- live process handles -> pid
+local cleanups = {}   -- token -> function
+local signals         -- the installed handlers, once
+
+--- Registers `fn` to run when a signal stops this process (see above).
+-- @treturn table a token for `cancel`
+function M.at_exit(fn)
+  local token = {}
+  cleanups[token] = fn
+  return token
+end
+
+--- Forgets a cleanup registered with `at_exit`.
+function M.cancel(token)
+  if token then cleanups[token] = nil end
+end
+
+local SIGNO = {sigint = 2, sigterm = 15}
+
+-- Signals a child's whole process group (each child leads its own), so
+-- that what it started goes too.
+local function kill(pid, sig)
+  if not uv.kill(-pid, sig) then uv.kill(pid, sig) end
+end
+
+local function on_signal(name)
+  for _, pid in pairs(children) do kill(pid, "sigterm") end
+  for _, fn in pairs(cleanups) do pcall(fn) end
+  io.stderr:write("swrauth: stopped by ", name:upper(), "\n")
+  os.exit(128 + SIGNO[name], false)
+end
+
+-- A child that exits before reading its stdin makes our write fail with
+-- EPIPE; without a handler SIGPIPE would end this process instead.
+local function install_signals()
+  if signals then return end
+  signals = {}
+  for _, name in ipairs {"sigpipe", "sigint", "sigterm"} do
+    local h = uv.new_signal()
+    h:start(name, name == "sigpipe" and function() end or function() on_signal(name) end)
+    h:unref()
+    signals[name] = h
+  end
+end
+
+----------------------------------------------------------------- lookup
 
 local function is_executable_file(path)
   local st = uv.fs_stat(path)
@@ -62,10 +117,8 @@ end
 -- @treturn table a map NAME -> value
 function M.environ(overrides)
   local env = uv.os_environ()
-  if overrides then
-    for k, v in pairs(overrides) do
-      if v == false then env[k] = nil else env[k] = v end
-    end
+  for k, v in pairs(overrides or {}) do
+    if v == false then env[k] = nil else env[k] = v end
   end
   return env
 end
@@ -77,119 +130,80 @@ local function env_list(env)
   return list
 end
 
-local RUN_KEYS = {argv = "table", stdin = "string", env = "table", cwd = "string",
-                  timeout = "number"}
+----------------------------------------------------------------- running
 
---- Runs a program and waits for it.
--- @tparam table spec
---   `argv` (table of strings; `argv[1]` is looked up on `PATH`),
---   `stdin` (string, optional: written to the child, then closed; without
---   it the child reads end of file at once),
---   `env` (table, optional: overrides as in `environ`; without it the
---   child inherits this process's environment),
---   `cwd` (string, optional), `timeout` (seconds, optional: the child gets
---   SIGTERM, then SIGKILL two seconds later).
--- @treturn table `{status=, signal=, stdout=, stderr=, seconds=, path=,
---   timed_out=}`; `status` is the exit code (128 + signal when killed).
--- @treturn[2] nil when the program cannot be started
--- @treturn[2] string the reason, naming the program
--- @raise on a malformed spec
-function M.run(spec)
-  local job, err = M._start(spec, "run", 3)
-  if not job then
-    uv.run("default")
-    return nil, err
-  end
-  uv.run("default")
-  return job.finish()
-end
+local SPEC = {argv = "table", stdin = "string", env = "table", cwd = "string",
+              timeout = "number", max_output = "number"}
 
---- Runs several programs at the same time and waits for all of them.
--- @tparam table specs a list of specs, as `run` takes them
--- @treturn table one entry per spec: `{res}` (as `run` returns it), or
---   `{nil, message}` for a program that could not be started
--- @raise on a malformed spec
-function M.run_all(specs)
-  local jobs, out = {}, {}
-  for i, spec in ipairs(specs) do
-    local job, err = M._start(spec, "run_all", 3)
-    jobs[i] = job
-    if not job then out[i] = {nil, err} end
-  end
-  uv.run("default")
-  for i, job in pairs(jobs) do out[i] = {job.finish()} end
-  return out
-end
-
--- Checks a spec and starts its program on the default loop. Returns a job
--- whose `finish()`, once the loop has run, gives what `run` returns; or
--- nil and a message.
-function M._start(spec, fname, level)
-  if type(spec) ~= "table" then
-    error("bad argument #1 to '" .. fname .. "' (table expected, got " .. type(spec) .. ")",
-          level)
-  end
-  for k, v in pairs(spec) do
-    local want = RUN_KEYS[k]
-    if not want then
-      error("bad argument #1 to '" .. fname .. "' (unknown field '" .. tostring(k) .. "')",
-            level)
-    elseif type(v) ~= want then
-      error("bad argument #1 to '" .. fname .. "' (field '" .. k .. "' must be a " .. want
-            .. ", got " .. type(v) .. ")", level)
-    end
-  end
+local function check_spec(spec, fname, level)
+  local function bad(msg) error("bad argument #1 to '" .. fname .. "' (" .. msg .. ")", level + 1) end
+  if type(spec) ~= "table" then bad("table expected, got " .. type(spec)) end
+  local ok, err = fields.check(spec, SPEC)
+  if not ok then bad(err) end
   local argv = spec.argv
-  if not argv or #argv == 0 then
-    error("bad argument #1 to '" .. fname .. "' (field 'argv' must be a non-empty table)", level)
-  end
+  if not argv or #argv == 0 then bad("field 'argv' must be a non-empty table") end
   for i, a in ipairs(argv) do
-    if type(a) ~= "string" then
-      error("bad argument #1 to '" .. fname .. "' (argv[" .. i .. "] must be a string, got "
-            .. type(a) .. ")", level)
-    end
+    if type(a) ~= "string" then bad("argv[" .. i .. "] must be a string, got " .. type(a)) end
   end
+end
 
+-- Starts a checked spec on the default loop. Returns a function giving
+-- the result once the loop has run, or nil and a message.
+local function start(spec)
+  local argv = spec.argv
   local env = spec.env and M.environ(spec.env)
   local path = M.which(argv[1], env and env.PATH or nil)
-  if not path then
-    return nil, "'" .. argv[1] .. "' not found on PATH"
-  end
-  ignore_sigpipe()
+  if not path then return nil, "'" .. argv[1] .. "' not found on PATH" end
+  install_signals()
 
-  local args = {}
-  for i = 2, #argv do args[i - 1] = argv[i] end
   local pin, pout, perr = uv.new_pipe(false), uv.new_pipe(false), uv.new_pipe(false)
-  local out, err = {}, {}
+  local out, err, size = {}, {}, 0
   local res = {path = path}
   local handle, timer
   local t0 = uv.hrtime()
 
-  local function on_exit(code, sig)
+  local pid
+  local function stop(why)
+    if res[why] then return end
+    res[why] = true
+    if pid and children[handle] then kill(pid, "sigterm") end
+    -- SIGKILL two seconds later for a child that ignores SIGTERM.
+    if not timer then timer = uv.new_timer() end
+    timer:start(2000, 0, function()
+      if pid and children[handle] then kill(pid, "sigkill") end
+    end)
+  end
+
+  local args = {}
+  for i = 2, #argv do args[i - 1] = argv[i] end
+  -- Each child leads a process group of its own (detached), so that a
+  -- time limit or a signal stops what it started as well.
+  local spawned, why = uv.spawn(path, {
+    args = args, stdio = {pin, pout, perr},
+    env = env and env_list(env) or nil, cwd = spec.cwd, detached = true,
+  }, function(code, sig)
     res.ended = uv.hrtime()
     res.status = sig ~= 0 and 128 + sig or code
     res.signal = sig ~= 0 and sig or nil
     if timer then timer:stop(); timer:close(); timer = nil end
+    children[handle] = nil
     handle:close()
-  end
-  local spawned, why = uv.spawn(path, {
-    args = args,
-    stdio = {pin, pout, perr},
-    env = env and env_list(env) or nil,
-    cwd = spec.cwd,
-  }, on_exit)
+  end)
   if not spawned then
     pin:close(); pout:close(); perr:close()
     return nil, "cannot run '" .. argv[1] .. "': " .. tostring(why)
   end
-  handle = spawned
+  handle, pid = spawned, why
+  children[handle] = pid
 
+  local max = spec.max_output
   local function reader(pipe, buf)
-    pipe:read_start(function(rerr, data)
+    pipe:read_start(function(_, data)
       if data then
+        size = size + #data
+        if max and size > max then return stop("overflow") end
         buf[#buf + 1] = data
       else
-        if rerr then buf[#buf + 1] = "" end
         pipe:read_stop()
         pipe:close()
       end
@@ -210,23 +224,60 @@ function M._start(spec, fname, level)
 
   if spec.timeout then
     timer = uv.new_timer()
-    timer:start(math.floor(spec.timeout * 1000), 2000, function()
-      res.timed_out = true
-      if handle:is_active() then
-        handle:kill(res.killed and "sigkill" or "sigterm")
-        res.killed = true
-      end
-    end)
+    timer:start(floor(spec.timeout * 1000), 0, function() stop("timed_out") end)
   end
 
-  local function finish()
+  return function()
     res.stdout, res.stderr = concat(out), concat(err)
-    res.seconds = (res.ended or uv.hrtime()) - t0
-    res.seconds = res.seconds / 1e9
+    res.seconds = ((res.ended or uv.hrtime()) - t0) / 1e9
     res.ended = nil
     return res
   end
-  return {finish = finish}
+end
+
+--- Runs a program and waits for it.
+-- @tparam table spec
+--   `argv` (table of strings; `argv[1]` is looked up on `PATH`),
+--   `stdin` (string, optional: written to the child, then closed; without
+--   it the child reads end of file at once),
+--   `env` (table, optional: overrides as in `environ`; without it the
+--   child inherits this process's environment),
+--   `cwd` (string, optional),
+--   `timeout` (seconds, optional: then SIGTERM, and SIGKILL two seconds
+--   later; the result has `timed_out`),
+--   `max_output` (bytes, optional: a child writing more on stdout and
+--   stderr together is stopped the same way; the result has `overflow`
+--   and the output read so far, cut)
+-- @treturn table `{status=, signal=, stdout=, stderr=, seconds=, path=,
+--   timed_out=, overflow=}`; `status` is the exit code (128 + signal
+--   when killed)
+-- @treturn[2] nil when the program cannot be started
+-- @treturn[2] string the reason, naming the program
+-- @raise on a malformed spec
+function M.run(spec)
+  check_spec(spec, "run", 2)
+  local finish, err = start(spec)
+  uv.run("default")
+  if not finish then return nil, err end
+  return finish()
+end
+
+--- Runs several programs at the same time and waits for all of them.
+-- @tparam table specs a list of specs, as `run` takes them
+-- @treturn table one entry per spec: `{res}` (as `run` returns it), or
+--   `{nil, message}` for a program that could not be started
+-- @raise on a malformed spec
+function M.run_all(specs)
+  for _, spec in ipairs(specs) do check_spec(spec, "run_all", 2) end
+  local jobs, out = {}, {}
+  for i, spec in ipairs(specs) do
+    local finish, err = start(spec)
+    jobs[i] = finish
+    if not finish then out[i] = {nil, err} end
+  end
+  uv.run("default")
+  for i, finish in pairs(jobs) do out[i] = {finish()} end
+  return out
 end
 
 --- Seconds since an arbitrary point, for durations.
@@ -234,163 +285,14 @@ function M.clock()
   return uv.hrtime() / 1e9
 end
 
---- Sleeps.
+--- Sleeps; SIGINT and SIGTERM are still handled meanwhile (see above).
 -- @tparam number seconds
 function M.sleep(seconds)
-  if seconds > 0 then uv.sleep(math.floor(seconds * 1000 + 0.5)) end
-end
-
---- Writes a file readable and writable by its owner only (0600).
--- The mode applies when the file is created; an existing file is
--- truncated and set to 0600 too.
--- @treturn true|nil
--- @treturn[2] string the reason
-function M.write_private(path, data)
-  local fd, why = uv.fs_open(path, "w", tonumber("600", 8))
-  if not fd then return nil, why end
-  uv.fs_fchmod(fd, tonumber("600", 8))
-  local ok, werr = uv.fs_write(fd, data, 0)
-  uv.fs_close(fd)
-  if not ok then return nil, werr end
-  return true
-end
-
---- Creates a private (0700) temporary directory.
--- @treturn string|nil its path
--- @treturn[2] string the reason
-function M.tempdir()
-  local base = os_getenv("TMPDIR")
-  if not base or base == "" then base = "/tmp" end
-  return uv.fs_mkdtemp(base .. "/swrauth-XXXXXX")
-end
-
---- Lists a directory's entries, sorted.
--- @treturn table|nil `{ {name=, type=}, ... }`
--- @treturn[2] string the reason
-function M.list_dir(dir)
-  local h, why = uv.fs_scandir(dir)
-  if not h then return nil, why end
-  local list = {}
-  while true do
-    local name, t = uv.fs_scandir_next(h)
-    if not name then break end
-    list[#list + 1] = {name = name, type = t}
-  end
-  sort(list, function(a, b) return a.name < b.name end)
-  return list
-end
-
---- Makes a directory (mode 0700).
-function M.mkdir(path)
-  return uv.fs_mkdir(path, tonumber("700", 8))
-end
-
---- An absolute path for `path` (relative to the current directory).
-function M.abspath(path)
-  if path:sub(1, 1) == "/" then return path end
-  return uv.cwd() .. "/" .. path
-end
-
---- Removes a directory made by `tempdir` and everything in it.
-function M.remove_tree(dir)
-  for _, e in ipairs(M.list_dir(dir) or {}) do
-    local path = dir .. "/" .. e.name
-    if e.type == "directory" then M.remove_tree(path) else uv.fs_unlink(path) end
-  end
-  uv.fs_rmdir(dir)
-end
-
---- Mode bits of a file (as a number), or nil and a reason.
-function M.file_mode(path)
-  local st, why = uv.fs_stat(path)
-  if not st then return nil, why end
-  return st.mode % 4096, st.type
-end
-
---- Reads a whole file (or standard input for `-`).
--- @treturn string|nil the contents
--- @treturn[2] string the reason
-function M.read_file(path)
-  if path == "-" then return io.read("a") or "" end
-  local f, why = io.open(path, "rb")
-  if not f then return nil, why end
-  local data = f:read("a")
-  f:close()
-  return data or ""
-end
-
-local redactor_mt = {}
-redactor_mt.__index = redactor_mt
-
---- Adds a secret. Empty strings and non-strings are ignored.
--- @treturn the redactor
-function redactor_mt:add(secret)
-  if type(secret) == "string" and secret ~= "" and not self.set[secret] then
-    self.set[secret] = true
-    local list = self.list
-    list[#list + 1] = secret
-    -- Longest first, so a secret that contains another is replaced whole.
-    sort(list, function(a, b) return #a > #b end)
-  end
-  return self
-end
-
---- Replaces every occurrence of every secret with `<redacted>`.
--- @tparam string text
--- @treturn string
-function redactor_mt:redact(text)
-  text = tostring(text)
-  for _, s in ipairs(self.list) do
-    local i = 1
-    local parts = {}
-    while true do
-      local a, b = text:find(s, i, true)
-      if not a then break end
-      parts[#parts + 1] = text:sub(i, a - 1)
-      parts[#parts + 1] = M.REDACTED
-      i = b + 1
-    end
-    if #parts > 0 then
-      parts[#parts + 1] = text:sub(i)
-      text = concat(parts)
-    end
-  end
-  return text
-end
-
-redactor_mt.__call = redactor_mt.redact
-
---- A redactor: an object with `:add(secret)` and `:redact(text)` (also
--- callable as `r(text)`).
--- @tparam[opt] table secrets initial secrets
-function M.redactor(secrets)
-  local r = setmetatable({list = {}, set = {}}, redactor_mt)
-  for _, s in ipairs(secrets or {}) do r:add(s) end
-  return r
-end
-
---- Replaces every occurrence of each secret in text with `<redacted>`.
--- @tparam string text
--- @tparam table secrets list of strings
--- @treturn string
-function M.redact(text, secrets)
-  return M.redactor(secrets):redact(text)
-end
-
--- Characters a POSIX shell takes literally in an unquoted word.
-local SAFE = "^[%w@%%+=:,./_-]+$"
-
---- Quotes a word for a POSIX shell (only when it needs it).
-function M.quote(word)
-  if word:find(SAFE) then return word end
-  return "'" .. word:gsub("'", "'\\''") .. "'"
-end
-
---- An argv table as one shell-quoted line (for display only).
-function M.command_line(argv)
-  local words = {}
-  for i, a in ipairs(argv) do words[i] = M.quote(a) end
-  return concat(words, " ")
+  if seconds <= 0 then return end
+  install_signals()
+  local t = uv.new_timer()
+  t:start(floor(seconds * 1000 + 0.5), 0, function() t:close() end)
+  uv.run("default")
 end
 
 return M

@@ -466,22 +466,27 @@ case $realm in
   *) not_ok "token auth: a plain-HTTP realm is refused without --insecure (got: $realm)" ;;
 esac
 
-# curl missing: a plain-HTTP registry needs none (its requests are made
-# in-process); tests/e2e/skopeo.sh covers HTTPS without curl.
+# curl missing, plain-HTTP registry: every registry API request is made
+# by curl, so --remote-tag api stops (exit 4, naming the package) and auto
+# adds the tags with skopeo copies (tests/e2e/skopeo.sh: the same over HTTPS).
 mkdir -p "$T/nocurl"
 for f in /usr/bin/* /bin/*; do
   case ${f##*/} in curl) ;; *) [ -e "$T/nocurl/${f##*/}" ] || ln -s "$f" "$T/nocurl/${f##*/}" ;; esac
 done
-for how in api auto; do
-  : >"$T/logs/argv.log"
-  SW_PATH="$T/shim:$T/nocurl" swp nocurl-$how key "$REG_HOST" release "oci:$T/layout:1.0" \
-    --repository team/nocurl$how --tag 4.0 --tag 4.1 --remote-tag $how
-  exit_is "curl missing, --remote-tag $how, plain-HTTP registry" 0
-  is "curl missing, $how: 4.1 added through the registry API, no skopeo copy for it" \
-    "$(grep -c '^tag .*(registry API)' "$SW_ERR") $(grep -c ':4\.1\]$' "$T/logs/argv.log")" "1 0"
-  is "curl missing, $how: the registry has 4.0 and 4.1" \
-    "$(reg_tags team/nocurl$how | tr '\n' ' ')" "4.0 4.1 "
-done
+: >"$T/logs/argv.log"
+SW_PATH="$T/shim:$T/nocurl" swp nocurl-api key "$REG_HOST" release "oci:$T/layout:1.0" \
+  --repository team/nocurlapi --tag 4.0 --tag 4.1 --remote-tag api
+exit_is "curl missing, --remote-tag api, plain-HTTP registry" 4
+is "curl missing, api: the error names curl and its package" \
+  "$(grep -c "^swrauth: tag: 'curl' not found on PATH (package curl)" "$SW_ERR")" 1
+: >"$T/logs/argv.log"
+SW_PATH="$T/shim:$T/nocurl" swp nocurl-auto key "$REG_HOST" release "oci:$T/layout:1.0" \
+  --repository team/nocurlauto --tag 4.0 --tag 4.1
+exit_is "curl missing, --remote-tag auto, plain-HTTP registry" 0
+is "curl missing, auto: 4.1 added by a skopeo copy in the registry" \
+  "$(grep -c ':4\.1\]$' "$T/logs/argv.log")" 1
+is "curl missing, auto: the registry has 4.0 and 4.1" \
+  "$(reg_tags team/nocurlauto | tr '\n' ' ')" "4.0 4.1 "
 
 # ------------------------------------------------------ auth-file faults
 # A tmpfs for the config files: full (16 KiB, filled), then read-only.

@@ -1,9 +1,12 @@
 -- Specs of swrauth.authfile (docker's config.json, containers' auth.json,
 -- Kubernetes, containerd, GitLab and crictl formats), swrauth.json's Go
--- codec, and the `configure-docker` / `config` commands (swrauth.cli_config).
+-- codec, and the `configure-docker` / `config` commands (swrauth.cmd.configure_docker, swrauth.cmd.config).
 local authfile = require "swrauth.authfile"
+local fs = require "swrauth.fs"
+local exports = require "swrauth.exports"
+local swrauth = require "swrauth"
 local json = require "swrauth.json"
-local cli_config = require "swrauth.cli_config"
+local cli = require "swrauth.cli"
 local proc = require "swrauth.proc"
 local uv = require "luv"
 
@@ -22,7 +25,7 @@ local support = require "tests.spec.support"
 local write, read = support.write, support.read
 
 local function mode(path)
-  return string.format("%o", (proc.file_mode(path)))
+  return string.format("%o", (fs.mode(path)))
 end
 
 local function raised(f, ...)
@@ -36,12 +39,12 @@ local function is_root()
 end
 
 before_each(function()
-  tmp = assert(proc.tempdir())
+  tmp = support.tempdir()
 end)
 
 after_each(function()
   proc.run {argv = {"chmod", "-R", "u+rwx", tmp}}
-  proc.remove_tree(tmp)
+  support.rm(tmp)
 end)
 
 -- What docker 28's CLI wrote in two `docker login` runs on files holding
@@ -95,13 +98,13 @@ describe("json.go_encode and json.parse", function()
     end
   end)
   it("escape strings as Go does", function()
-    assert.equal([["\u003c\u003e\u0026"]], json.go_string("<>&"))
-    assert.equal([["<>&"]], json.go_string("<>&", false))
+    assert.equal([["\u003c\u003e\u0026"]], json.quote("<>&"))
+    assert.equal([["<>&"]], json.quote("<>&", false))
     assert.equal([["\"\\/\b\f\n\r\t\u0000\u001f]] .. "\127" .. [["]],
-                 json.go_string("\"\\/\b\f\n\r\t\0\31\127"))
-    assert.equal([["\ufffd\ufffd\u2028\u2029é"]], json.go_string("\255\192\226\128\168\226\128\169é"))
-    assert.equal([["\ufffd\ufffd\ufffd"]], json.go_string("\237\160\128")) -- a UTF-8 surrogate
-    assert.equal('"😀"', json.go_string("😀"))
+                 json.quote("\"\\/\b\f\n\r\t\0\31\127"))
+    assert.equal([["\ufffd\ufffd\u2028\u2029é"]], json.quote("\255\192\226\128\168\226\128\169é"))
+    assert.equal([["\ufffd\ufffd\ufffd"]], json.quote("\237\160\128")) -- a UTF-8 surrogate
+    assert.equal('"😀"', json.quote("😀"))
   end)
   it("decode escapes as Go does", function()
     assert.equal("é😀\239\191\189x/\240\144\128\128", json.parse([["\u00e9\ud83d\ude00\ud800x\/\ud800\udc00"]]))
@@ -111,19 +114,19 @@ describe("json.go_encode and json.parse", function()
   it("keep arrays, empty objects, nulls and number texts", function()
     local text = '{"a":[],"b":{},"c":[1.50,-0,1e400,null,true,false,"s"],"d":null}'
     local doc = assert(json.parse(text, {raw_numbers = true}))
-    assert.equal(text, json.go_encode(doc))
-    assert.equal('{\n  "a": [],\n  "b": {}\n}', json.go_encode({a = json.array(), b = {}}, {indent = "  "}))
+    assert.equal(text, json.encode(doc))
+    assert.equal('{\n  "a": [],\n  "b": {}\n}', json.encode({a = json.array(), b = {}}, {indent = "  "}))
   end)
   it("write numbers as Go does", function()
     local cases = {{1, "1"}, {1.5, "1.5"}, {0.1, "0.1"}, {1e21, "1e+21"}, {1e20, "100000000000000000000"},
                    {1e-7, "1e-7"}, {1e-6, "0.000001"}, {2 ^ 53, "9007199254740992"}, {-0.0, "-0"},
                    {123456789.125, "123456789.125"}, {5e-324, "5e-324"}}
-    for _, c in ipairs(cases) do assert.equal(c[2], json.go_encode(c[1])) end
+    for _, c in ipairs(cases) do assert.equal(c[2], json.encode(c[1])) end
   end)
   it("put ordered keys first, then the others sorted", function()
     local t = {z = 1, b = 2, a = 3, m = 4}
     assert.equal('{"m":4,"b":2,"a":3,"z":1}',
-                 json.go_encode(t, {order = function() return {"m", "b", "x"} end}))
+                 json.encode(t, {order = function() return {"m", "b", "x"} end}))
   end)
   local errors = {
     {"", "unexpected end of JSON input", 1, 1},
@@ -234,7 +237,7 @@ describe("authfile.login", function()
     assert.equal('{\n\t"auths": {\n\t\t"h": {\n\t\t\t"auth": "dTpw"\n\t\t}\n\t}\n}', read(path))
   end)
   it("writes through a symlink, keeping the link", function()
-    assert(proc.mkdir(tmp .. "/real"))
+    assert(support.mkdir(tmp .. "/real"))
     write(tmp .. "/real/config.json", '{"auths":{}}')
     assert(uv.fs_symlink("real/config.json", tmp .. "/config.json"))
     assert(authfile.login(tmp .. "/config.json", "h", "u", "p"))
@@ -245,7 +248,7 @@ describe("authfile.login", function()
     local path = tmp .. "/config.json"
     assert(authfile.login(path, "h", "u", "p"))
     local names = {}
-    for _, e in ipairs(proc.list_dir(tmp)) do names[#names + 1] = e.name end
+    for _, e in ipairs(fs.list(tmp)) do names[#names + 1] = e.name end
     assert.same({"config.json", "config.json.lock"}, names)
   end)
   it("raises on misuse", function()
@@ -295,7 +298,7 @@ describe("a file that does not parse", function()
     end)
   end
   it("is reported when it is a directory", function()
-    assert(proc.mkdir(tmp .. "/config.json"))
+    assert(support.mkdir(tmp .. "/config.json"))
     local ok, err = authfile.login(tmp .. "/config.json", "h", "u", "p")
     assert.is_nil(ok)
     assert.equal("cannot read " .. tmp .. "/config.json: Is a directory", err)
@@ -336,11 +339,12 @@ describe("an unreadable file or a read-only directory", function()
     write(ro .. "/config.json", '{"auths":{"x":{"auth":"eDp5"}}}', "644")
     r = as_nobody("local a = require 'swrauth.authfile' "
       .. "io.write(tostring(select(2, a.login('" .. ro .. "/config.json', 'h', 'u', 'p'))))")
-    assert.equal("cannot write " .. ro .. "/config.json: cannot create its lock file: permission denied",
+    assert.equal("cannot write " .. ro .. "/config.json: cannot create the lock file " .. ro
+      .. "/config.json.lock: permission denied",
                  r.stdout)
     assert.equal('{"auths":{"x":{"auth":"eDp5"}}}', read(ro .. "/config.json"))
     local names = {}
-    for _, e in ipairs(proc.list_dir(ro)) do names[#names + 1] = e.name end
+    for _, e in ipairs(fs.list(ro)) do names[#names + 1] = e.name end
     assert.same({"config.json"}, names)
   end)
 end)
@@ -417,7 +421,7 @@ describe("concurrent writers", function()
     assert.equal("x", doc.psFormat)
     assert.equal(authfile.encode(doc), read(path))
     local names = {}
-    for _, e in ipairs(proc.list_dir(tmp)) do names[#names + 1] = e.name end
+    for _, e in ipairs(fs.list(tmp)) do names[#names + 1] = e.name end
     assert.same({"config.json", "config.json.lock"}, names)
   end)
 end)
@@ -435,7 +439,7 @@ describe("authfile paths", function()
   end)
 end)
 
-describe("authfile.kubernetes_secret", function()
+describe("exports.kubernetes_secret", function()
   -- What `kubectl create secret docker-registry ... --dry-run=client` prints.
   it("is kubectl's YAML", function()
     assert.equal(table.concat({
@@ -448,7 +452,7 @@ describe("authfile.kubernetes_secret", function()
       '  name: "123"',
       "type: kubernetes.io/dockerconfigjson",
       "",
-    }, "\n"), authfile.kubernetes_secret {name = "123", registry = "h", username = "u", password = "p"})
+    }, "\n"), exports.kubernetes_secret {name = "123", registry = "h", username = "u", password = "p"})
   end)
   it("is kubectl's JSON, with namespace and email", function()
     assert.equal(table.concat({
@@ -467,59 +471,59 @@ describe("authfile.kubernetes_secret", function()
       '    "type": "kubernetes.io/dockerconfigjson"',
       "}",
       "",
-    }, "\n"), authfile.kubernetes_secret {name = "regcred", namespace = "ns", registry = "h",
+    }, "\n"), exports.kubernetes_secret {name = "regcred", namespace = "ns", registry = "h",
                                           username = "u", password = "p", email = "e@x", format = "json"})
   end)
   it("escapes the inner document as kubectl does", function()
     assert.equal('{"auths":{"' .. SWR .. '":{"username":"cn-north-4@AK\\u003c\\u0026\\u003e","password":'
       .. '"k\\"ey","auth":"Y24tbm9ydGgtNEBBSzwmPjprImV5"}}}',
-      authfile.dockerconfigjson {registry = SWR, username = "cn-north-4@AK<&>", password = 'k"ey'})
+      exports.dockerconfigjson {registry = SWR, username = "cn-north-4@AK<&>", password = 'k"ey'})
   end)
   it("checks names", function()
     assert.equal("bad argument #1 to 'kubernetes_secret' (field 'name' must be a DNS-1123 subdomain "
       .. "(lowercase letters, digits, '-' and '.'))",
-      raised(authfile.kubernetes_secret, {name = "Bad_Name", registry = "h", username = "u", password = "p"}))
+      raised(exports.kubernetes_secret, {name = "Bad_Name", registry = "h", username = "u", password = "p"}))
     assert.equal("bad argument #1 to 'kubernetes_secret' (unknown field 'server')",
-      raised(authfile.kubernetes_secret, {name = "a", server = "h", username = "u", password = "p"}))
+      raised(exports.kubernetes_secret, {name = "a", server = "h", username = "u", password = "p"}))
   end)
 end)
 
-describe("authfile.containerd_toml, gitlab_auth_config, crictl_auth", function()
+describe("exports.containerd_toml, gitlab_auth_config, crictl_auth", function()
   it("give containerd's CRI registry auth for config versions 2 and 3", function()
     assert.equal('version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry.configs."' .. SWR .. '".auth]\n'
       .. '  username = "' .. USER .. '"\n  password = "' .. KEY .. '"\n',
-      authfile.containerd_toml {registry = SWR, username = USER, password = KEY})
+      exports.containerd_toml {registry = SWR, username = USER, password = KEY})
     assert.equal('version = 3\n\n[plugins."io.containerd.cri.v1.images".registry.configs."h:5000".auth]\n'
       .. '  username = "u\\"\\\\"\n  password = "p\\n\\u007F"\n',
-      authfile.containerd_toml {registry = "h:5000", username = 'u"\\', password = "p\n\127", version = 3})
+      exports.containerd_toml {registry = "h:5000", username = 'u"\\', password = "p\n\127", version = 3})
   end)
   it("give GitLab's DOCKER_AUTH_CONFIG", function()
     assert.equal('{"auths":{"' .. SWR .. '":{"auth":"' .. AUTH .. '"}}}',
-      authfile.gitlab_auth_config {registry = SWR, username = USER, password = KEY})
+      exports.gitlab_auth_config {registry = SWR, username = USER, password = KEY})
     assert.equal('{"credHelpers":{"' .. SWR .. '":"swr"}}',
-      authfile.gitlab_auth_config {registry = SWR, helper = "swr"})
+      exports.gitlab_auth_config {registry = SWR, helper = "swr"})
   end)
   it("give crictl's --auth", function()
-    assert.equal(AUTH, authfile.crictl_auth {username = USER, password = KEY})
+    assert.equal(AUTH, exports.crictl_auth {username = USER, password = KEY})
   end)
   it("base64 as RFC 4648", function()
     local v = {[""] = "", f = "Zg==", fo = "Zm8=", foo = "Zm9v", foob = "Zm9vYg==", fooba = "Zm9vYmE=",
                foobar = "Zm9vYmFy"}
     for plain, enc in pairs(v) do
-      assert.equal(enc, authfile.base64(plain))
-      assert.equal(plain, authfile.unbase64(enc))
+      assert.equal(enc, swrauth.base64(plain))
+      assert.equal(plain, swrauth.unbase64(enc))
     end
-    assert.is_nil(authfile.unbase64("Zm9"))
-    assert.is_nil(authfile.unbase64("Zm=v"))
+    assert.is_nil(swrauth.unbase64("Zm9"))
+    assert.is_nil(swrauth.unbase64("Zm=v"))
   end)
 end)
 
-describe("swrauth configure-docker and config (cli_config.main)", function()
+describe("swrauth configure-docker and config (cli.main)", function()
   local out, err
   local env
   local function run(...)
     out, err = {}, {}
-    local code = cli_config.main({...}, {
+    local code = cli.main({...}, {
       out = function(s) out[#out + 1] = s end,
       err = function(s) err[#err + 1] = s end,
       getenv = function(k) return env[k] end,
@@ -573,7 +577,7 @@ describe("swrauth configure-docker and config (cli_config.main)", function()
     assert.equal(2, run("configure-docker", "https://h"))
   end)
   it("configure-docker fails cleanly on a corrupt file", function()
-    assert(proc.mkdir(tmp .. "/docker"))
+    assert(support.mkdir(tmp .. "/docker"))
     write(tmp .. "/docker/config.json", "{oops")
     assert.equal(1, run("configure-docker", "--registry", "h.example", "-q"))
     assert.equal("swrauth: configure-docker: " .. tmp .. "/docker/config.json: line 1, column 2: invalid "
@@ -606,7 +610,7 @@ describe("swrauth configure-docker and config (cli_config.main)", function()
   end)
   it("config kubernetes prints kubectl's Secret", function()
     assert.equal(0, run("config", "kubernetes", "regcred", "--project", "cn-north-4", "-n", "prod"))
-    local want = authfile.kubernetes_secret {name = "regcred", namespace = "prod", registry = SWR,
+    local want = exports.kubernetes_secret {name = "regcred", namespace = "prod", registry = SWR,
                                              username = USER, password = KEY}
     assert.equal(want, out)
     assert.equal("", err)
@@ -617,7 +621,7 @@ describe("swrauth configure-docker and config (cli_config.main)", function()
   it("config containerd, gitlab and crictl print their values", function()
     env.SWRAUTH_PROJECT = "cn-north-4"
     assert.equal(0, run("config", "containerd", "--config-version", "3"))
-    assert.equal(authfile.containerd_toml {registry = SWR, username = USER, password = KEY, version = 3}, out)
+    assert.equal(exports.containerd_toml {registry = SWR, username = USER, password = KEY, version = 3}, out)
     assert.equal(0, run("config", "gitlab"))
     assert.equal('{"auths":{"' .. SWR .. '":{"auth":"' .. AUTH .. '"}}}\n', out)
     assert.equal(0, run("config", "gitlab", "--helper", "swr"))
@@ -632,7 +636,7 @@ describe("swrauth configure-docker and config (cli_config.main)", function()
     assert.equal('{"auths":{"' .. SWR .. '":{"auth":"' .. AUTH .. '"}}}\n', read(tmp .. "/gitlab.json"))
     assert.equal("600", mode(tmp .. "/gitlab.json"))
     assert.equal(0, run("config", "crictl", "--dry-run"))
-    assert.equal(authfile.base64(USER .. ":<redacted>") .. "\n", out)
+    assert.equal(swrauth.base64(USER .. ":<redacted>") .. "\n", out)
     assert.equal(0, run("config", "docker", "--dry-run"))
     assert.is_nil(read(tmp .. "/docker/config.json"))
     no_secret()

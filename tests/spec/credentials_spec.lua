@@ -1,6 +1,6 @@
 -- Specs of swrauth.credentials: the order of the sources and the errors.
 local credentials = require "swrauth.credentials"
-local proc = require "swrauth.proc"
+local support = require "tests.spec.support"
 
 local AK = "AKEXAMPLE1234567890A"
 local SK = "SKEXAMPLE0123456789012345678901234567890"
@@ -26,7 +26,7 @@ describe("credentials.resolve", function()
   end
   local HEADER = "User Name,Access Key Id,Secret Access Key\n"
 
-  before_each(function() dir = assert(proc.tempdir()) end)
+  before_each(function() dir = support.tempdir() end)
   after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
 
   describe("order", function()
@@ -66,6 +66,12 @@ describe("credentials.resolve", function()
       local path = csv("c.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
       local c = assert(credentials.resolve {getenv = env {SWRAUTH_CREDENTIALS_FILE = path}})
       assert.equal(KEY2, c.key)
+    end)
+    it("takes the first row of several without SWRAUTH_AK", function()
+      local path = csv("c.csv", HEADER .. "a," .. AK .. "," .. SK .. "\nb," .. AK2 .. "," .. SK2
+        .. "\nc," .. AK2 .. "," .. SK .. "\n")
+      local c = assert(credentials.resolve {file = path, getenv = env {}})
+      assert.same({ak = AK, key = KEY, source = "file " .. path .. " line 2"}, c)
     end)
     it("takes the row whose AK is SWRAUTH_AK", function()
       local path = csv("c.csv", HEADER .. "a," .. AK .. "," .. SK .. "\nb," .. AK2 .. "," .. SK2 .. "\n")
@@ -115,19 +121,30 @@ describe("credentials.resolve", function()
                    fails {getenv = env {SWRAUTH_AK = AK}})
     end)
     it("names the variable holding a malformed SK or AK", function()
-      assert.equal("HUAWEICLOUD_SDK_SK: SK contains whitespace (a space) at byte 3",
+      assert.equal("HUAWEICLOUD_SDK_SK has a space at byte 3 (whitespace and control characters "
+                   .. "are not allowed)",
                    fails {getenv = env {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = "SK " .. SK}})
-      assert.equal("HUAWEICLOUD_SDK_AK: the AK has a forbidden character at byte 3 (whitespace, "
-                   .. "control characters, '@' and ':' are not allowed)",
+      assert.equal("HUAWEICLOUD_SDK_AK has '@' at byte 3 (an AK cannot hold '@' or ':', which "
+                   .. "separate PROJECT@AK:KEY)",
                    fails {getenv = env {HUAWEICLOUD_SDK_AK = "AK@X", HUAWEICLOUD_SDK_SK = SK}})
     end)
+    it("names a pasted newline or carriage return", function()
+      assert.equal("HUAWEICLOUD_SDK_AK has a newline at byte 21 (a pasted newline?)",
+                   fails {getenv = env {HUAWEICLOUD_SDK_AK = AK .. "\n", HUAWEICLOUD_SDK_SK = SK}})
+      assert.equal("HUAWEICLOUD_SDK_SK has a carriage return at byte 41 (a pasted newline?)",
+                   fails {getenv = env {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK .. "\r\n"}})
+      assert.equal("SWRAUTH_LOGIN_KEY must be 64 lowercase hex digits, got 65 characters: a pasted "
+                   .. "newline at the end?",
+                   fails {getenv = env {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY .. "\n"}})
+    end)
     it("checks a pre-derived key", function()
-      assert.equal("SWRAUTH_LOGIN_KEY is not a login key (64 hex digits expected, got 63 characters)",
+      assert.equal("SWRAUTH_LOGIN_KEY must be 64 lowercase hex digits, got 63 characters",
                    fails {getenv = env {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY:sub(2)}})
-      assert.equal("SWRAUTH_LOGIN_KEY is not a login key (64 hex digits expected, got 64 characters)",
+      local _, why = require("swrauth").check("key", ("g"):rep(64))
+      assert.equal("SWRAUTH_LOGIN_KEY " .. why,
                    fails {getenv = env {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = ("g"):rep(64)}})
-      assert.equal("credentials table: field 'key' is not a login key (64 hex digits expected, "
-                   .. "got 3 characters)", fails {explicit = {ak = AK, key = "abc"}, getenv = env {}})
+      assert.equal("credentials table: field 'key' must be 64 lowercase hex digits, got 3 "
+                   .. "characters", fails {explicit = {ak = AK, key = "abc"}, getenv = env {}})
     end)
     it("checks an explicit table", function()
       assert.equal("credentials table: unknown field 'secret'",
@@ -135,7 +152,7 @@ describe("credentials.resolve", function()
       assert.equal("credentials table: field 'ak' is required", fails {explicit = {sk = SK}})
       assert.equal("credentials table: field 'sk' must be a string, got number",
                    fails {explicit = {ak = AK, sk = 1}})
-      assert.equal("credentials table: SK is empty", fails {explicit = {ak = AK, sk = ""}})
+      assert.equal("credentials table: the SK is empty", fails {explicit = {ak = AK, sk = ""}})
     end)
     it("names a missing file", function()
       local err = fails {file = dir .. "/nope.csv", getenv = env {}}
@@ -143,8 +160,8 @@ describe("credentials.resolve", function()
     end)
     it("names the file and line of a malformed row", function()
       local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\nv," .. AK2 .. ",bad sk\n")
-      assert.equal("credentials file " .. path .. ": line 3: 'Secret Access Key' contains whitespace "
-                   .. "(a space) at byte 4",
+      assert.equal("credentials file " .. path .. ": line 3: 'Secret Access Key' has a space at "
+                   .. "byte 4 (whitespace and control characters are not allowed)",
                    fails {file = path, getenv = env {SWRAUTH_AK = AK2}})
     end)
     it("passes on the parser's message for a malformed file", function()
@@ -182,14 +199,5 @@ describe("credentials.resolve", function()
                                                         HUAWEICLOUD_SDK_SK = SK}})
     for _, v in pairs(c) do assert.not_equal(SK, v) end
     assert.not_equal(OTHER_KEY, c.key)
-  end)
-end)
-
-describe("credentials.derive", function()
-  it("returns the key, or nil and the reason", function()
-    assert.equal(KEY, credentials.derive(AK, SK))
-    local key, err = credentials.derive(AK, "")
-    assert.is_falsy(key)
-    assert.equal("SK is empty", err)
   end)
 end)

@@ -2,6 +2,7 @@
 -- swrauth.credhelper): docker's credential-helper protocol, run as a real
 -- process, with exact outputs and exit statuses.
 local proc = require "swrauth.proc"
+local fs = require "swrauth.fs"
 local uv = require "luv"
 local credhelper = require "swrauth.credhelper"
 
@@ -49,13 +50,13 @@ local function no_secret(r)
 end
 
 before_each(function()
-  tmp = assert(proc.tempdir())
-  assert(proc.mkdir(tmp .. "/xdg"))
-  assert(proc.mkdir(tmp .. "/home"))
+  tmp = support.tempdir()
+  assert(support.mkdir(tmp .. "/xdg"))
+  assert(support.mkdir(tmp .. "/home"))
 end)
 
 after_each(function()
-  proc.remove_tree(tmp)
+  support.rm(tmp)
 end)
 
 describe("the vendor's key for the test credentials", function()
@@ -156,7 +157,8 @@ describe("docker-credential-swr get", function()
   it("reports a malformed SK without quoting it", function()
     local r = helper({"get"}, SWR, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK .. " "})
     assert.equal(1, r.status)
-    assert.matches("^docker%-credential%-swr: HUAWEICLOUD_SDK_SK: .*whitespace", r.stdout)
+    assert.matches("^docker%-credential%-swr: HUAWEICLOUD_SDK_SK has a space at byte 41 "
+                   .. "%(leading or trailing whitespace%?%)", r.stdout)
     no_secret(r)
   end)
   it("needs a server URL", function()
@@ -179,8 +181,8 @@ describe("docker-credential-swr store", function()
     assert.equal("", r.stdout)
     assert.equal("", r.stderr)
     assert.equal(0, r.status)
-    assert.same({}, proc.list_dir(tmp .. "/xdg"))
-    assert.same({}, proc.list_dir(tmp .. "/home"))
+    assert.same({}, fs.list(tmp .. "/xdg"))
+    assert.same({}, fs.list(tmp .. "/home"))
   end)
   it("matches field names as Go does (case-insensitively) and ignores text after the value", function()
     local r = helper({"store"}, '{"serverurl":"h","USERNAME":"u"} trailing')
@@ -272,7 +274,7 @@ end)
 
 describe("the helper's config file", function()
   local function config(text, mode)
-    proc.mkdir(tmp .. "/xdg/swrauth")
+    support.mkdir(tmp .. "/xdg/swrauth")
     write(tmp .. "/xdg/swrauth/config.json", text, mode or "600")
     return tmp .. "/xdg/swrauth/config.json"
   end
@@ -312,8 +314,8 @@ describe("the helper's config file", function()
     local r = helper({"get"}, "a.example", {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
                                             SWRAUTH_HELPER_CONFIG = tmp .. "/h.json"})
     assert.equal(get_json("a.example", "cn-north-4@" .. AK), r.stdout)
-    assert(proc.mkdir(tmp .. "/home/.config"))
-    assert(proc.mkdir(tmp .. "/home/.config/swrauth"))
+    assert(support.mkdir(tmp .. "/home/.config"))
+    assert(support.mkdir(tmp .. "/home/.config/swrauth"))
     write(tmp .. "/home/.config/swrauth/config.json", '{"registries":{"b.example":"cn-north-4"}}', "600")
     r = helper({"get"}, "b.example", {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
                                       XDG_CONFIG_HOME = false})
@@ -365,7 +367,7 @@ end)
 describe("the helper's log", function()
   it("is off by default", function()
     helper({"get"}, SWR, SDK)
-    assert.same({}, proc.list_dir(tmp .. "/xdg"))
+    assert.same({}, fs.list(tmp .. "/xdg"))
   end)
   it("records each request, privately and without secrets", function()
     local log = tmp .. "/helper.log"
@@ -386,11 +388,11 @@ describe("the helper's log", function()
     assert.equal("get ghcr.io: not served", lines[2])
     assert.equal("store h: nothing stored (this helper derives credentials)", lines[3])
     assert.equal("erase h: nothing to erase", lines[4])
-    assert.matches("^get " .. SWR:gsub("%p", "%%%0") .. ": error: HUAWEICLOUD_SDK_SK: ", lines[5])
+    assert.matches("^get " .. SWR:gsub("%p", "%%%0") .. ": error: HUAWEICLOUD_SDK_SK has a space ", lines[5])
     assert.is_nil(text:find(KEY, 1, true))
     assert.is_nil(text:find(SK, 1, true))
     assert.is_nil(text:find(AK, 1, true))
-    assert.equal(tonumber("600", 8), (proc.file_mode(log)))
+    assert.equal(tonumber("600", 8), (fs.mode(log)))
   end)
 end)
 

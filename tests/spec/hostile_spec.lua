@@ -34,6 +34,11 @@
 --  * parse("login") keeps the registry word as docker would take it
 --    (docker login takes any server address); it refuses all shell syntax.
 local proc = require "swrauth.proc"
+local fs = require "swrauth.fs"
+local stext = require "swrauth.text"
+local support = require "tests.spec.support"
+local exports = require "swrauth.exports"
+local semver = require "swrauth.semver"
 local swrauth = require "swrauth"
 local authfile = require "swrauth.authfile"
 local credentials = require "swrauth.credentials"
@@ -45,15 +50,15 @@ local cjson = require "cjson"
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)tests/spec/[^/]+$") or "./")
 if ROOT == "" then ROOT = "./" end
 local LUA = assert(proc.which("lua5.4"), "lua5.4 on PATH")
-local SWRAUTH = proc.abspath(ROOT .. "bin/swrauth")
-local HELPER = proc.abspath(ROOT .. "bin/docker-credential-swr")
+local SWRAUTH = fs.abspath(ROOT .. "bin/swrauth")
+local HELPER = fs.abspath(ROOT .. "bin/docker-credential-swr")
 
 local AK = "HOSTILEAK00000000000"
 local SK = "SKhostileSKhostileSKhostileSKhostile0000"
 local KEY = swrauth.derive(AK, SK)
 local MIB = ("a"):rep(1024 * 1024)
 
-local D = assert(proc.tempdir())
+local D = support.tempdir()
 local CANARY = D .. "/CANARY"
 
 -- Shell payloads: each creates CANARY if a shell ever interprets it.
@@ -96,7 +101,6 @@ local function show(s)
   return (("%q"):format(s):gsub("\\\n", "\\n"))
 end
 
-local support = require "tests.spec.support"
 local write, read = support.write, support.read
 
 -- Stubs for every program a formatted command may start with: they print
@@ -163,7 +167,7 @@ local function case(name, fn)
 end
 
 describe("hostile input", function()
-  lazy_teardown(function() os.execute("rm -rf " .. proc.quote(D)) end)
+  lazy_teardown(function() os.execute("rm -rf " .. stext.shell_word(D)) end)
 
   --------------------------------------------------------------- image
   describe("parse image", function()
@@ -267,21 +271,23 @@ describe("hostile input", function()
       {row("u", AK, SK .. ",x"), err = "line 2: row has 4 fields, the header has 3"},
       {H .. '"u,' .. AK .. "," .. SK .. "\n", err = "line 2: unterminated quoted field"},
       {H .. 'u,"' .. AK .. '"x,' .. SK .. "\n", err = "line 2: text after the closing quote"},
-      {row("u", "A\0K", SK), err = "line 2: 'Access Key Id' contains a control character %(a NUL byte%) at byte 2"},
+      {row("u", "A\0K", SK),
+       err = "line 2: 'Access Key Id' has a NUL byte at byte 2 %(whitespace and control characters are not allowed%)"},
       {row("u", AK, SK .. "\0"),
-       err = "line 2: 'Secret Access Key' contains a control character %(a NUL byte%) at byte 41"},
+       err = "line 2: 'Secret Access Key' has a NUL byte at byte 41"},
       {row("u", AK, MIB), err = "line 2: 'Secret Access Key' is too long"},
       {row("u", MIB, SK), err = "line 2: 'Access Key Id' is too long"},
-      {row("u", AK, "S\192\175K"), err = "line 2: 'Secret Access Key' contains a non%-ASCII byte %(0xc0%) at byte 2"},
-      {row("u", AK, "S\128K"), err = "non%-ASCII byte %(0x80%) at byte 2"},
-      {row("u", AK, "S\237\160\128K"), err = "non%-ASCII byte %(0xed%) at byte 2"},
-      {row("u", AK, "\239\187\191" .. SK), err = "non%-ASCII byte %(0xef%) at byte 1"},
-      {row("u", "A\226\128\139K", SK), err = "'Access Key Id' contains a non%-ASCII byte"},
+      {row("u", AK, "S\192\175K"),
+       err = "line 2: 'Secret Access Key' has byte 0xc0 at byte 2 %(only printable ASCII is allowed%)"},
+      {row("u", AK, "S\128K"), err = "has byte 0x80 at byte 2"},
+      {row("u", AK, "S\237\160\128K"), err = "has byte 0xed at byte 2"},
+      {row("u", AK, "\239\187\191" .. SK), err = "has byte 0xef at byte 1"},
+      {row("u", "A\226\128\139K", SK), err = "'Access Key Id' has byte 0xe2 at byte 2"},
       {row("u", AK, SK .. " "), err = "at byte 41 %(leading or trailing whitespace%?%)"},
-      {row("u", AK, SK .. "\t"), err = "a tab%) at byte 41"},
+      {row("u", AK, SK .. "\t"), err = "has a tab at byte 41 %(leading or trailing whitespace%?%)"},
       {row("u", AK, "=cmd|' /C calc'!A0"),
-       err = "line 2: 'Secret Access Key' contains whitespace %(a space%) at byte 7"},
-      {row("u", AK, "$(touch " .. CANARY .. ")"), err = "whitespace %(a space%) at byte 8"},
+       err = "line 2: 'Secret Access Key' has a space at byte 7 %(whitespace and control characters are not allowed%)"},
+      {row("u", AK, "$(touch " .. CANARY .. ")"), err = "has a space at byte 8"},
       -- Faithful: data, never evaluated.
       {row("u\192\175", AK, SK), ok = {user = "u\192\175", ak = AK, sk = SK}},
       {row("=1+1", AK, SK), ok = {user = "=1+1", ak = AK, sk = SK, line = 2}},
@@ -326,7 +332,7 @@ describe("hostile input", function()
       assert.equal(swrauth.derive("=1+1", SK), c.key)
       local r, msg = from_csv("@AK")
       assert.is_nil(r)
-      assert.matches("line 2: the AK has a forbidden character at byte 1", msg)
+      assert.matches("line 2: the AK has '@' at byte 1", msg)
       r, msg = from_csv("A:K")
       assert.is_nil(r)
       assert.matches("line 2: .* at byte 2", msg)
@@ -427,7 +433,7 @@ describe("hostile input", function()
       {"cn-north-4@A\0K", err = "NUL byte at byte 13"},
       {"cn-north-4@\255", err = "0xff at byte 12"},
       {"cn-north-4@A\192\175", err = "0xc0 at byte 13"},
-      {"CN-north-4@AK", err = "must start with a region"},
+      {"CN-north-4@AK", err = "has 'C' at byte 1: a region is lowercase"},
       {"../x@AK", err = "must start with a region"},
       {"cn-north-4/../x@AK", err = "'/' at byte 11"},
       {MIB .. "@AK", err = "too long"},
@@ -464,8 +470,8 @@ describe("hostile input", function()
       {"YTo=", ok = {user = "a", password = ""}},
       {"AGE6Yg==", ok = {user = "\0a", password = "b"}},      -- bytes, faithfully
       {"YTqA", ok = {user = "a", password = "\128"}},
-      {authfile.base64("cn-north-4@AK:" .. KEY), ok = {user = "cn-north-4@AK", password = KEY}},
-      {authfile.base64("u:p\nq\r\0"), ok = {user = "u", password = "p\nq\r\0"}},
+      {swrauth.base64("cn-north-4@AK:" .. KEY), ok = {user = "cn-north-4@AK", password = KEY}},
+      {swrauth.base64("u:p\nq\r\0"), ok = {user = "u", password = "p\nq\r\0"}},
     }
     for _, c in ipairs(auths) do
       count = count + 1
@@ -529,7 +535,7 @@ describe("hostile input", function()
               lines[#lines + 1] = a
               wants[#wants + 1] = {b, label}
             elseif kind == "auth" then
-              assert.equal(f.project .. "@" .. f.ak .. ":" .. f.key, authfile.unbase64(a), label)
+              assert.equal(f.project .. "@" .. f.ak .. ":" .. f.key, swrauth.unbase64(a), label)
             elseif kind == "user" then
               assert.equal(f.project .. "@" .. f.ak, a, label)
             else
@@ -570,13 +576,13 @@ describe("hostile input", function()
       {"", SK, 1, "AK is empty"}, {AK, "", 2, "SK is empty"},
       {("A"):rep(1025), SK, 1, "AK is too long %(1025 bytes, at most 1024%)"},
       {AK, MIB, 2, "SK is too long %(1048576 bytes"},
-      {AK, SK .. "\n", 2, "SK contains whitespace %(a newline%) at byte 41 %(a pasted trailing newline%?%)"},
-      {AK, SK .. "\r\n", 2, "carriage return%) at byte 41"},
-      {"A\0K", SK, 1, "AK contains a control character %(a NUL byte%) at byte 2"},
-      {AK, "\239\187\191" .. SK, 2, "non%-ASCII byte %(0xef%) at byte 1"},
-      {AK, SK:sub(1, 10) .. "\194\160" .. SK:sub(11), 2, "non%-ASCII byte %(0xc2%) at byte 11"},
-      {AK, "\192\175", 2, "0xc0"}, {AK, "S\237\160\128", 2, "0xed%) at byte 2"},
-      {" " .. AK, SK, 1, "space%) at byte 1"},
+      {AK, SK .. "\n", 2, "SK has a newline at byte 41 %(a pasted newline%?%)"},
+      {AK, SK .. "\r\n", 2, "SK has a carriage return at byte 41 %(a pasted newline%?%)"},
+      {"A\0K", SK, 1, "AK has a NUL byte at byte 2"},
+      {AK, "\239\187\191" .. SK, 2, "SK has byte 0xef at byte 1"},
+      {AK, SK:sub(1, 10) .. "\194\160" .. SK:sub(11), 2, "SK has byte 0xc2 at byte 11 %(a non%-breaking space%?%)"},
+      {AK, "\192\175", 2, "0xc0"}, {AK, "S\237\160\128", 2, "SK has byte 0xed at byte 2"},
+      {" " .. AK, SK, 1, "AK has a space at byte 1 %(leading or trailing whitespace%?%)"},
     }
     for _, c in ipairs(bad) do
       count = count + 1
@@ -614,13 +620,13 @@ describe("hostile input", function()
     end
     it("pipeline.new raises naming the option for hostile values", function()
       local bad = {
-        {{registry = "r.example:99999"}, "option 'registry': field 'registry' has a port out of range"},
+        {{registry = "r.example:99999"}, "option 'registry' has a port out of range"},
         {{registry = "r.example:0"}, "port out of range"},
         {{registry = "[::1]:65536"}, "port out of range"},
-        {{registry = ""}, "option 'registry': field 'registry' is empty"},
+        {{registry = ""}, "option 'registry' is empty"},
         {{registry = ("r"):rep(300) .. ".com"}, "too long"},
         {{project = ""}, "option 'project'"},
-        {{project = "cn-north-4\n"}, "option 'project': field 'project' has a newline at byte 11"},
+        {{project = "cn-north-4\n"}, "option 'project' has a newline at byte 11"},
         {{project = MIB}, "too long"},
         {{project = "cn-"}, "option 'project'"},
         {{project = "cn-north-4_t\195\169am"}, "0xc3 at byte 13"},
@@ -633,20 +639,20 @@ describe("hostile input", function()
         {{retries = 0 / 0}, "option 'retries'"},
         {{retries = math.huge}, "option 'retries'"},
         {{retries = 2 ^ 64}, "option 'retries'"},
-        {{timeout = -1}, "option 'timeout' must be >= 0"},
+        {{timeout = -1}, "option 'timeout' must be a number of seconds > 0"},
         {{timeout = 0 / 0}, "option 'timeout'"},
-        {{timeout = math.huge}, "option 'timeout' must be a finite number"},
+        {{timeout = math.huge}, "option 'timeout' must be a number of seconds > 0"},
         {{backoff = 0 / 0}, "option 'backoff'"},
         {{backoff_max = -0.5}, "option 'backoff_max'"},
         {{retries = "3"}, "option 'retries' must be a number, got string"},
-        {{env = {PATH = 1}}, "option 'env' maps names to strings"},
-        {{env = {[1] = "x"}}, "option 'env' maps names to strings"},
+        {{env = {PATH = 1}}, "option 'env' must map names to strings"},
+        {{env = {[1] = "x"}}, "option 'env' must map names to strings"},
         {{credentials = {ak = AK, sk = SK, key = KEY}}, "exactly one of"},
         {{credentials = {ak = AK, secret = SK}}, "unknown field 'secret'"},
         {{["unknown\0"] = true}, "unknown option 'unknown"},
       }
       for _, p in ipairs(PAYLOADS) do
-        bad[#bad + 1] = {{registry = p}, "option 'registry': field 'registry'"}
+        bad[#bad + 1] = {{registry = p}, "option 'registry' "}
         bad[#bad + 1] = {{project = p}, "option 'project'"}
       end
       for _, c in ipairs(bad) do
@@ -660,8 +666,7 @@ describe("hostile input", function()
     end)
     it("a hostile AK in explicit credentials is a credentials failure, not a raise", function()
       for _, ak in ipairs {"A K", "A\nK", "A@K", "A:K", "", "\255"} do
-        local p = new {credentials = {ak = ak, sk = SK}, dry_run = true, engine = "docker",
-                       out = function() end, err = function() end}
+        local p = new {credentials = {ak = ak, sk = SK}, dry_run = true, engine = "docker"}
         local ok, msg, kind = p:login()
         assert.is_nil(ok, show(ak))
         assert.equal("credentials", kind)
@@ -671,32 +676,33 @@ describe("hostile input", function()
     end)
     it("release refuses hostile repositories and tags before running anything", function()
       local cases = {
-        {"../etc", "1", "must be NS/NAME without the registry"},
-        {"team/../app", "1", "'%.' at byte"},
-        {"team/./app", "1", "'%.' at byte"},
-        {"Team/App", "1", "must be lowercase"},
+        {"../etc", "1", "give NS/NAME without the registry"},
+        {"team/../app", "1", "'%.' at byte 6"},
+        {"team/./app", "1", "'%.' at byte 6"},
+        {"Team/App", "1", "a repository is lowercase"},
         {"team/app\n", "1", "newline"},
         {"r.example/team/app", "1", "without the registry"},
         {"localhost/app", "1", "without the registry"},
-        {"team//app", "1", "'//'"},
+        {"team//app", "1", "empty path component at byte 6"},
         {"team/app", ("t"):rep(129), "at most 128"},
-        {"team/app", "-t", "not starting with '.' or '%-'"},
-        {"team/app", ".t", "not a valid image tag"},
-        {"team/app", "a\0b", "not a valid image tag"},
-        {"team/app", "1\n2", "not a valid image tag"},
-        {"team/app", "", "not a valid image tag"},
-        {("a"):rep(300), "1", "not be more than 255"},
+        {"team/app", "-t", "a tag starts with a letter, a digit or '_'"},
+        {"team/app", ".t", "^release: tag '%.t' "},
+        {"team/app", "a\0b", "^release: tag 'a\\x00b' has a NUL byte"},
+        {"team/app", "1\n2", "^release: tag '1\\n2' has a newline"},
+        {"team/app", "", "^release: tag '' is empty"},
+        {("a"):rep(300), "1", "is too long %(300 bytes, at most 255%)"},
       }
       for _, p in ipairs(PAYLOADS) do
-        cases[#cases + 1] = {"team/app", p, "not a valid image tag"}
-        cases[#cases + 1] = {p, "1", "repository"}
+        cases[#cases + 1] = {"team/app", p, "^release: tag '"}
+        cases[#cases + 1] = {p, "1", "^release: repository '"}
       end
       local ran = 0
       for _, c in ipairs(cases) do
         count = count + 1
         local p = new {credentials = {ak = AK, key = KEY}, engine = "docker", dry_run = true,
-                       out = function() ran = ran + 1 end, err = function() end}
+                       runner = function() ran = ran + 1 end}
         local ok, msg, kind = p:release {source = "app:build", repository = c[1], tags = {c[2]}}
+        ran = ran + #p:report().commands
         assert.is_nil(ok, show(c[1]) .. " " .. show(c[2]))
         assert.equal("usage", kind)
         assert.matches("^release: ", msg)
@@ -711,9 +717,7 @@ describe("hostile input", function()
       for _, p in ipairs(PAYLOADS) do names[#names + 1] = p end
       for _, name in ipairs(names) do
         count = count + 1
-        local out = {}
-        local p = new {credentials = {ak = AK, key = KEY}, engine = "docker", dry_run = true,
-                       out = function(s) out[#out + 1] = s end, err = function() end}
+        local p = new {credentials = {ak = AK, key = KEY}, engine = "docker", dry_run = true}
         local bad = name:find("%c") or name:sub(1, 1) == "-"
         local ok, msg, kind = p:push(name)
         if bad then
@@ -724,7 +728,7 @@ describe("hostile input", function()
           assert.truthy(ok, show(name) .. ": " .. tostring(msg))
           ok = p:tag(name, "r.example/team/app:1")
           assert.truthy(ok)
-          local text = table.concat(out)
+          local text = table.concat(p:report().commands, "\n") .. "\n"
           assert.equal(2, select(2, text:gsub("\n", "")), show(text))
           for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
           wants[#wants + 1] = {"docker", "push", name}
@@ -741,8 +745,7 @@ describe("hostile input", function()
       end
       for _, opt in ipairs {"-x", "--all-tags", "--help", "-"} do
         count = count + 1
-        local p = new {credentials = {ak = AK, key = KEY}, engine = "ctr", dry_run = true,
-                       out = function() end, err = function() end}
+        local p = new {credentials = {ak = AK, key = KEY}, engine = "ctr", dry_run = true}
         local ok, msg, kind = p:push(opt)
         assert.is_nil(ok)
         assert.equal("usage", kind)
@@ -761,12 +764,12 @@ describe("hostile input", function()
       for _, p in ipairs(PAYLOADS) do bad[#bad + 1] = "1.4.2" .. p end
       for _, v in ipairs(bad) do
         count = count + 1
-        local t, msg = pipeline.semver_tags(v)
+        local t, msg = semver.tags(v)
         assert.is_nil(t, show(v))
         assert.matches("semantic version", msg:gsub("has build metadata.*", "semantic version"))
       end
-      assert.same({"1.4.2-rc.1"}, pipeline.semver_tags("v1.4.2-rc.1"))
-      local ok = pcall(pipeline.semver_tags, "1.4.2", {latest = "yes"})
+      assert.same({"1.4.2-rc.1"}, semver.tags("v1.4.2-rc.1"))
+      local ok = pcall(semver.tags, "1.4.2", {latest = "yes"})
       assert.is_false(ok)
     end)
   end)
@@ -834,7 +837,7 @@ describe("hostile input", function()
           assert.is_true(ok, show(r) .. ": " .. tostring(err))
           local doc = assert(authfile.read(path))
           assert.equal("cn-north-4@" .. AK, (authfile.entry(doc, r)))
-          assert.equal("600", ("%o"):format(proc.file_mode(path)))
+          assert.equal("600", ("%o"):format(fs.mode(path)))
         end
       end
       for _, u in ipairs {"a:b", "", ":"} do
@@ -884,24 +887,24 @@ describe("hostile input", function()
       for _, p in ipairs(PAYLOADS) do bad_names[#bad_names + 1] = p end
       for _, n in ipairs(bad_names) do
         count = count + 2
-        local ok, msg = pcall(authfile.kubernetes_secret, with {name = n})
+        local ok, msg = pcall(exports.kubernetes_secret, with {name = n})
         assert.is_false(ok, show(n))
         assert.matches("field 'name'", msg)
-        ok, msg = pcall(authfile.kubernetes_secret, with {name = "ok", namespace = n})
+        ok, msg = pcall(exports.kubernetes_secret, with {name = "ok", namespace = n})
         assert.is_false(ok, show(n))
         assert.matches("field 'namespace'", msg)
       end
       for _, e in ipairs {'a"b', "a\nb: c", "</script>", "\0", "\255", "$(touch " .. CANARY .. ")", MIB} do
         for _, fmt in ipairs {"yaml", "json"} do
           count = count + 1
-          local text = authfile.kubernetes_secret(with {name = "regcred", email = e, format = fmt})
+          local text = exports.kubernetes_secret(with {name = "regcred", email = e, format = fmt})
           assert.equal(fmt == "yaml" and 8 or 12, select(2, text:gsub("\n", "")), show(e))
           local data = text:match('%.dockerconfigjson"?: "?([%w+/=]+)')
-          local cfg = cjson.decode(authfile.unbase64(data))
+          local cfg = cjson.decode(swrauth.unbase64(data))
           assert.equal(go_utf8(e), cfg.auths["r.example"].email)
         end
       end
-      assert.is_false(pcall(authfile.kubernetes_secret, with {name = "x", format = "yaml\n"}))
+      assert.is_false(pcall(exports.kubernetes_secret, with {name = "x", format = "yaml\n"}))
     end)
     it("containerd_toml escapes quotes and line breaks: no TOML injection", function()
       local function unescape(s)
@@ -913,14 +916,14 @@ describe("hostile input", function()
       end
       for _, v in ipairs {'u@"a', "u@a\n[evil]", "u@a\r\n", "u@\\", "u@\0", "u@'''", 'u@"""'} do
         count = count + 1
-        local text = authfile.containerd_toml {registry = "r.example", username = v, password = v:gsub(":", "")}
+        local text = exports.containerd_toml {registry = "r.example", username = v, password = v:gsub(":", "")}
         assert.equal(5, select(2, text:gsub("\n", "")), show(v))
         local user = text:match('\n  username = "(.-)"\n  password')
         assert.equal(v, unescape(user), show(v))
       end
       for _, r in ipairs {'r"x', "r\nx", "r x", ""} do
         count = count + 1
-        local ok, text = pcall(authfile.containerd_toml, {registry = r, username = "u@a", password = "k"})
+        local ok, text = pcall(exports.containerd_toml, {registry = r, username = "u@a", password = "k"})
         if ok then
           assert.equal(5, select(2, text:gsub("\n", "")))
           assert.truthy(text:find('."r\\"x".', 1, true))
@@ -932,18 +935,18 @@ describe("hostile input", function()
     it("gitlab, crictl and dockerconfigjson round-trip hostile values or refuse them", function()
       for _, v in ipairs {"k\"", "k\n", "k\0", "</script>", "\255", "$(touch " .. CANARY .. ")"} do
         count = count + 3
-        local g = cjson.decode(authfile.gitlab_auth_config {registry = "r.example", username = "u@a", password = v})
-        assert.equal("u@a:" .. v, authfile.unbase64(g.auths["r.example"].auth))
-        assert.equal("u@a:" .. v, authfile.unbase64(authfile.crictl_auth {username = "u@a", password = v}))
-        local d = cjson.decode(authfile.dockerconfigjson {registry = "r.example", username = "u@a", password = v})
+        local g = cjson.decode(exports.gitlab_auth_config {registry = "r.example", username = "u@a", password = v})
+        assert.equal("u@a:" .. v, swrauth.unbase64(g.auths["r.example"].auth))
+        assert.equal("u@a:" .. v, swrauth.unbase64(exports.crictl_auth {username = "u@a", password = v}))
+        local d = cjson.decode(exports.dockerconfigjson {registry = "r.example", username = "u@a", password = v})
         assert.equal(go_utf8(v), d.auths["r.example"].password)
-        assert.equal("u@a:" .. v, authfile.unbase64(d.auths["r.example"].auth))
+        assert.equal("u@a:" .. v, swrauth.unbase64(d.auths["r.example"].auth))
       end
       for _, h in ipairs {"", "a b", "a/b", "$(x)", "a;b", "\n"} do
         count = count + 1
-        assert.is_false(pcall(authfile.gitlab_auth_config, {registry = "r.example", helper = h}), show(h))
+        assert.is_false(pcall(exports.gitlab_auth_config, {registry = "r.example", helper = h}), show(h))
       end
-      assert.is_false(pcall(authfile.crictl_auth, {username = "a:b", password = "k"}))
+      assert.is_false(pcall(exports.crictl_auth, {username = "a:b", password = "k"}))
     end)
   end)
 
@@ -1031,18 +1034,18 @@ describe("hostile input", function()
 
   ---------------------------------------------------------- proc, engines
   describe("swrauth.proc quoting and engine names", function()
-    it("quote() round-trips every payload through sh", function()
+    it("shell_word() round-trips every payload through sh", function()
       local words = {"", " ", "'", "''", '"', "\\", "!", "*", "~", "#x", "a\nb", "a\tb", "\255", "%s", "-n", "--"}
       for _, p in ipairs(PAYLOADS) do words[#words + 1] = p end
       local lines = {}
       for i, w in ipairs(words) do
         count = count + 1
-        lines[i] = "w " .. proc.quote(w)
+        lines[i] = "w " .. stext.shell_word(w)
       end
       local got = shell_words(lines)
       for i, w in ipairs(words) do assert.same({w}, got[i], show(w)) end
       assert.same({"docker", "login", table.unpack(words)},
-                  shell_words {proc.command_line {"docker", "login", table.unpack(words)}}[1])
+                  shell_words {stext.command_line {"docker", "login", table.unpack(words)}}[1])
     end)
     it("skopeo_name keeps payloads as one docker:// name", function()
       for _, p in ipairs(PAYLOADS) do
@@ -1062,7 +1065,7 @@ describe("hostile input", function()
                    "SWRAUTH_INSECURE", "SWRAUTH_CERT_DIR", "SWRAUTH_RETRIES", "SWRAUTH_HELPER_CONFIG",
                    "SWRAUTH_HELPER_LOG"}
     lazy_setup(function()
-      assert(proc.mkdir(BIN))
+      assert(support.mkdir(BIN))
       -- An engine that records its argv (NUL-separated) and succeeds.
       for _, e in ipairs {"docker", "podman", "skopeo", "ctr"} do
         write(BIN .. "/" .. e, "#!/bin/sh\nprintf '%s\\0' \"${0##*/}\" \"$@\" >> \"$REC\"\nprintf '\\1' >> \"$REC\"\n"
@@ -1146,8 +1149,8 @@ describe("hostile input", function()
       {{"--project", "cn-north-4", "config", "kubernetes", "X;touch " .. CANARY}, "DNS%-1123"},
       {{"--project", "cn-north-4", "config", "kubernetes", "ok", "-n", "$(touch " .. CANARY .. ")"}, "DNS%-1123"},
       {{"--project", "cn-north-4", "config", "gitlab", "--helper", "x;touch " .. CANARY}, "helper"},
-      {{"configure-docker", "$(touch${IFS}" .. CANARY .. ")"}, "registry must be HOST%[:PORT%]"},
-      {{"configure-docker", "a b"}, "it has a space at byte 2"},
+      {{"configure-docker", "$(touch${IFS}" .. CANARY .. ")"}, "configure%-docker: registry '%$%(touch"},
+      {{"configure-docker", "a b"}, "registry 'a b' has a space at byte 2"},
       {{"configure-docker", "r.example:70000"}, "port out of range"},
       {{"configure-docker", "--helper", "../../bin/sh", "r.example"}, "helper"},
       {{"--project", "cn-north-4", "--registry", "a\nb", "config", "docker", "--dry-run"}, "newline at byte 2"},
@@ -1160,10 +1163,9 @@ describe("hostile input", function()
     -- Input echoed in an error stays on the error's line: CR/LF shown as \r, \n.
     for _, c in ipairs {
       {with(G, {"release", "app", "--repository", "team/app\nswrauth: forged", "--tag", "1"}),
-       "^swrauth: release: repository 'team/app\\nswrauth: forged': invalid reference format: "
-       .. "repository name has a newline at byte 9\n$"},
+       "^swrauth: release: repository 'team/app\\nswrauth: forged' has a newline at byte 9[^\n]*\n$"},
       {with(G, {"release", "app", "--repository", "team/app", "--tag", "1\r\nforged"}),
-       "^swrauth: release: '1\\r\\nforged' is not a valid image tag"},
+       "^swrauth: release: tag '1\\r\\nforged' has a carriage return at byte 2[^\n]*\n$"},
       {{"--project", "cn-north-4", "--bogus\nswrauth: forged", "login"},
        "^swrauth: unknown option '%-%-bogus\\nswrauth: forged'\nTry"},
       {{"--project", "cn-north-4", "parse", "image", "a\nB"}, "^swrauth: parse image: [^\n]*\n$"},
@@ -1186,10 +1188,10 @@ describe("hostile input", function()
     end
 
     for _, c in ipairs {
-      {{"SWRAUTH_ENGINE", "docker;touch " .. CANARY}, "engine"},
-      {{"SWRAUTH_RETRIES", "$(touch " .. CANARY .. ")"}, "retries"},
-      {{"SWRAUTH_PROJECT", "`touch " .. CANARY .. "`"}, "project"},
-      {{"SWRAUTH_REGISTRY", "r.example\r\nX-Evil: 1"}, "registry"},
+      {{"SWRAUTH_ENGINE", "docker;touch " .. CANARY}, "SWRAUTH_ENGINE"},
+      {{"SWRAUTH_RETRIES", "$(touch " .. CANARY .. ")"}, "SWRAUTH_RETRIES"},
+      {{"SWRAUTH_PROJECT", "`touch " .. CANARY .. "`"}, "SWRAUTH_PROJECT"},
+      {{"SWRAUTH_REGISTRY", "r.example\r\nX-Evil: 1"}, "SWRAUTH_REGISTRY"},
     } do
       count = count + 1
       case("exit 2 from the environment: " .. c[1][1] .. "=" .. show(c[1][2]), function()
@@ -1200,17 +1202,17 @@ describe("hostile input", function()
     end
 
     for _, c in ipairs {
-      {{HUAWEICLOUD_SDK_SK = SK .. "\n"}, "HUAWEICLOUD_SDK_SK: SK contains whitespace %(a newline%) at byte 41"},
-      {{HUAWEICLOUD_SDK_SK = "$(touch " .. CANARY .. ")"}, "HUAWEICLOUD_SDK_SK: SK contains whitespace"},
-      {{HUAWEICLOUD_SDK_AK = "A@K"}, "HUAWEICLOUD_SDK_AK: the AK has a forbidden character at byte 2"},
+      {{HUAWEICLOUD_SDK_SK = SK .. "\n"}, "HUAWEICLOUD_SDK_SK has a newline at byte 41 %(a pasted newline%?%)"},
+      {{HUAWEICLOUD_SDK_SK = "$(touch " .. CANARY .. ")"}, "HUAWEICLOUD_SDK_SK has a space"},
+      {{HUAWEICLOUD_SDK_AK = "A@K"}, "HUAWEICLOUD_SDK_AK has '@' at byte 2"},
       -- A pre-derived key skips derive(): the AK is still checked (it once
       -- reached format() and raised an internal error).
       {{HUAWEICLOUD_SDK_AK = false, HUAWEICLOUD_SDK_SK = false, SWRAUTH_AK = "A\192\175K", SWRAUTH_LOGIN_KEY = KEY},
-       "SWRAUTH_AK: the AK has a non%-ASCII byte at byte 2"},
+       "SWRAUTH_AK has byte 0xc0 at byte 2"},
       {{HUAWEICLOUD_SDK_AK = false, HUAWEICLOUD_SDK_SK = false, SWRAUTH_AK = ("A"):rep(1100), SWRAUTH_LOGIN_KEY = KEY},
-       "SWRAUTH_AK: the AK is too long %(1100 bytes, at most 1024%)"},
+       "SWRAUTH_AK is too long %(1100 bytes, at most 1024%)"},
       {{HUAWEICLOUD_SDK_AK = false, HUAWEICLOUD_SDK_SK = false, SWRAUTH_AK = AK,
-        SWRAUTH_LOGIN_KEY = ";touch " .. CANARY}, "SWRAUTH_LOGIN_KEY is not a login key"},
+        SWRAUTH_LOGIN_KEY = ";touch " .. CANARY}, "SWRAUTH_LOGIN_KEY must be 64 lowercase hex digits"},
       {{HUAWEICLOUD_SDK_AK = false, HUAWEICLOUD_SDK_SK = false,
         SWRAUTH_CREDENTIALS_FILE = D .. "/$(touch " .. CANARY .. ").csv"}, "credentials file "},
     } do
@@ -1283,7 +1285,7 @@ describe("hostile input", function()
         expect(r, 0, nil, show(e))
         local data = r.stdout:match("%.dockerconfigjson: ([%w+/=]+)")
         assert.equal(go_utf8(e),
-                     cjson.decode(authfile.unbase64(data)).auths["swr.cn-north-4.myhuaweicloud.com"].email)
+                     cjson.decode(swrauth.unbase64(data)).auths["swr.cn-north-4.myhuaweicloud.com"].email)
       end
     end)
 

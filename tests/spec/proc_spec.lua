@@ -70,6 +70,21 @@ describe("proc.run", function()
     assert.equal(143, r.status)
     assert.is_true(r.seconds < 5)
   end)
+  it("stops a program that writes more than max_output", function()
+    local r = assert(proc.run {argv = {"sh", "-c", "yes swrauth"}, max_output = 100000})
+    assert.is_true(r.overflow)
+    assert.equal(143, r.status)
+    assert.is_true(#r.stdout <= 100000)
+    r = assert(proc.run {argv = {"sh", "-c", "head -c 1000 /dev/zero"}, max_output = 1000})
+    assert.is_nil(r.overflow)
+    assert.equal(1000, #r.stdout)
+  end)
+  it("kills with SIGKILL a program that ignores SIGTERM at its timeout", function()
+    local r = assert(proc.run {argv = {"sh", "-c", "trap '' TERM; sleep 30 & wait; sleep 30"},
+                               timeout = 0.1})
+    assert.is_true(r.timed_out)
+    assert.equal(137, r.status)
+  end)
   it("runs in cwd", function()
     local r = assert(proc.run {argv = {"pwd"}, cwd = "/"})
     assert.equal("/\n", r.stdout)
@@ -99,58 +114,11 @@ describe("proc.which", function()
   end)
 end)
 
-describe("proc.redactor", function()
-  it("replaces every occurrence of every secret", function()
-    local r = proc.redactor {"KEY1"}
-    r:add("SECRET")
-    assert.equal("a <redacted> b <redacted><redacted> c", r:redact("a KEY1 b KEY1SECRET c"))
-    assert.equal("x <redacted>", r("x SECRET"))
-  end)
-  it("replaces a longer secret whole before a shorter one inside it", function()
-    local r = proc.redactor {"abc", "xxabcxx"}
-    assert.equal("<redacted> <redacted>", r:redact("xxabcxx abc"))
-  end)
-  it("treats secrets as plain text, not patterns", function()
-    assert.equal("a <redacted> b", proc.redact("a %.+ b", {"%.+"}))
-  end)
-  it("ignores empty and non-string secrets", function()
-    local r = proc.redactor():add(""):add(nil):add(5)
-    assert.equal("text", r:redact("text"))
-  end)
-end)
-
-describe("proc.command_line", function()
-  it("quotes words only when a shell needs it", function()
-    assert.equal("docker login -u cn-north-4@AK --password-stdin 127.0.0.1:5000",
-                 proc.command_line {"docker", "login", "-u", "cn-north-4@AK", "--password-stdin",
-                                    "127.0.0.1:5000"})
-    assert.equal("echo 'a b' 'it'\\''s' '$X'", proc.command_line {"echo", "a b", "it's", "$X"})
-  end)
-end)
-
-describe("proc files", function()
-  it("writes private files", function()
-    local dir = assert(proc.tempdir())
-    assert.equal(tonumber("700", 8), (proc.file_mode(dir)))
-    local path = dir .. "/f"
-    assert.is_true(proc.write_private(path, "data"))
-    assert.equal(tonumber("600", 8), (proc.file_mode(path)))
-    assert.equal("data", proc.read_file(path))
-    proc.remove_tree(dir)
-    assert.is_nil(proc.file_mode(dir))
-  end)
-  it("makes an existing file private", function()
-    local path = os.tmpname()
-    os.execute("chmod 644 " .. path)
-    assert.is_true(proc.write_private(path, "x"))
-    assert.equal(tonumber("600", 8), (proc.file_mode(path)))
-    os.remove(path)
-  end)
-end)
-
 describe("proc.run_all", function()
   it("runs its programs at the same time and returns each one's result", function()
-    local dir = assert(proc.tempdir())
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
     -- The first waits for a file only the second makes: run one after the
     -- other, the first would be stopped by its timeout.
     local res = proc.run_all {
@@ -159,7 +127,7 @@ describe("proc.run_all", function()
       {argv = {"sh", "-c", 'sleep 0.05; : > "$1"; echo made >&2; exit 3', "sh", dir .. "/f"}},
       {argv = {"no-such-program-swrauth"}},
     }
-    proc.remove_tree(dir)
+    os.execute("rm -rf " .. dir)
     assert.equal(3, #res)
     assert.is_nil(res[1][1].timed_out)
     assert.equal(0, res[1][1].status)
@@ -176,3 +144,58 @@ describe("proc.run_all", function()
   end)
 end)
 
+
+describe("proc signals", function()
+  -- A Lua process running a child through proc, stopped by a signal:
+  -- the child is stopped too, the cleanups run, the exit status is 128 + n.
+  local script = [[
+    package.path = "lua/?.lua;" .. package.path
+    package.cpath = "./?.so;" .. package.cpath
+    local proc = require "swrauth.proc"
+    local fs = require "swrauth.fs"
+    local tmp = assert(fs.tempdir())
+    io.stdout:write(tmp.path, "\n")
+    io.stdout:flush()
+    proc.run {argv = {"sh", "-c", "echo $$ > " .. tmp.path .. "/child; exec sleep 30"}}
+    io.stdout:write("not stopped\n")
+  ]]
+  for _, sig in ipairs {{"TERM", 143}, {"INT", 130}} do
+    it("SIG" .. sig[1] .. " stops the children and removes temporary files", function()
+      local out = os.tmpname()
+      local h = io.popen("lua5.4 -e '" .. script:gsub("'", "'\\''") .. "' > " .. out
+        .. " 2>&1 & echo $!")
+      local pid = h:read("l")
+      h:close()
+      local tmp, child
+      for _ = 1, 200 do
+        local f = io.open(out)
+        tmp = f and f:read("l")
+        if f then f:close() end
+        if tmp then
+          local c = io.open(tmp .. "/child")
+          child = c and c:read("l")
+          if c then c:close() end
+        end
+        if child then break end
+        proc.sleep(0.02)
+      end
+      assert.truthy(child, "the child started")
+      os.execute("kill -" .. sig[1] .. " " .. pid)
+      for _ = 1, 200 do
+        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+        proc.sleep(0.02)
+      end
+      -- The child is gone (or a zombie of init's), and so is the temp dir.
+      proc.sleep(0.1)
+      local alive = io.open("/proc/" .. child .. "/stat")
+      local state = alive and alive:read("a"):match("^%d+ %b() (%a)")
+      if alive then alive:close() end
+      assert.is_true(state == nil or state == "Z", "child " .. child .. " still runs")
+      assert.is_nil(io.open(tmp .. "/child"), "temp dir removed")
+      local text = io.open(out):read("a")
+      os.remove(out)
+      assert.matches("swrauth: stopped by SIG" .. sig[1], text)
+      assert.falsy(text:find("not stopped", 1, true))
+    end)
+  end
+end)

@@ -1,66 +1,42 @@
--- swrauth.registry: the registry API client (manifest GET, PUT per tag)
--- with curl replaced by a scripted runner: the configs it writes on curl's
--- standard input, the authentication flows, the failure classification.
--- The same client against a real registry, through a token-auth proxy and
--- with real curl: tests/e2e/faults.sh and tests/e2e/skopeo.sh.
-package.path = "lua/?.lua;" .. package.path
-package.cpath = "./?.so;" .. package.cpath
-
+-- swrauth.transport and swrauth.registry with real curl against an HTTP
+-- server on this process's libuv loop (it answers while the loop waits
+-- for curl): what curl is told (on stdin, never in argv), bodies in
+-- memory, authentication flows, and a hostile registry: digests that do
+-- not match, escape sequences in its text, endless or stalled answers,
+-- control characters in headers. Against a real registry, through a
+-- token service and TLS: tests/e2e/faults.sh and tests/e2e/skopeo.sh.
+local uv = require "luv"
+local swrauth = require "swrauth"
 local registry = require "swrauth.registry"
+local transport = require "swrauth.transport"
 local proc = require "swrauth.proc"
 
 local USER, KEY = "cn-north-4@AKEXAMPLE", ("ab12"):rep(16)
-local DIGEST = "sha256:" .. ("c"):rep(64)
 local MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
+local DIGEST = "sha256:" .. swrauth.sha256(MANIFEST)
+local MT = "application/vnd.oci.image.manifest.v1+json"
 
--- The requests of one curl config: {url=, output=, upload=, headers={}, user=}.
-local function requests(config)
-  local list, cur = {}, nil
-  local function new() cur = {headers = {}}; list[#list + 1] = cur end
-  new()
-  for line in config:gmatch("[^\n]+") do
-    local k, v = line:match('^([%w-]+) = "(.*)"$')
-    if line == "next" then new()
-    elseif k == "url" then cur.url = v
-    elseif k == "output" then cur.output = v
-    elseif k == "upload-file" then cur.upload = v
-    elseif k == "header" then cur.headers[#cur.headers + 1] = v
-    elseif k == "user" then cur.user = v
-    elseif not k then cur[line] = true
-    else cur[k] = v end
-  end
-  return list
+-- An answer: status line, headers (a list of {name, value}), body.
+local function answer(code, headers, body)
+  local lines = {"HTTP/1.1 " .. code .. " X"}
+  for _, h in ipairs(headers or {}) do lines[#lines + 1] = h[1] .. ": " .. h[2] end
+  body = body or ""
+  lines[#lines + 1] = "Content-Length: " .. #body
+  lines[#lines + 1] = "Connection: close"
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
 end
 
--- A runner answering each request with answer(req, i) -> code, fields.
-local function runner(answer, calls)
-  return function(spec)
-    calls[#calls + 1] = spec
-    local lines = {}
-    for i, r in ipairs(requests(spec.stdin)) do
-      local a = answer(r, #calls, i)
-      if a == "stop" then break end
-      if a.body and r.output then
-        local fh = assert(io.open(r.output, "wb")); fh:write(a.body); fh:close()
-      end
-      lines[#lines + 1] = table.concat({a.code or 0, a.exit or 0, a.ct or "", a.digest or "",
-                                        a.challenge or "", a.err or ""}, "\t")
-    end
-    return {status = 0, stdout = table.concat(lines, "\n") .. "\n", stderr = ""}
-  end
-end
-
--- A plain-HTTP server on this process's libuv loop (the client runs the
--- same loop while it waits): handler(request, n) -> the whole answer
--- (the connection is closed after it; "" closes it without one).
+-- A server: handler(request, n, conn) returns the whole answer (a
+-- string), or nil when it writes to `conn` itself. Unreferenced, so that
+-- the loop ends with curl.
 local function serve(handler)
-  local uv = require "luv"
   local server = uv.new_tcp()
   assert(server:bind("127.0.0.1", 0))
   local seen = {}
   assert(server:listen(16, function()
     local conn = uv.new_tcp()
     server:accept(conn)
+    conn:unref()
     local buf = ""
     conn:read_start(function(_, data)
       if not data then
@@ -70,26 +46,139 @@ local function serve(handler)
       buf = buf .. data
       local he = buf:find("\r\n\r\n", 1, true)
       if not he then return end
-      local len = tonumber(buf:match("\r\n[Cc]ontent%-[Ll]ength: (%d+)")) or 0
+      local len = tonumber(buf:lower():match("\r\ncontent%-length: (%d+)")) or 0
       if #buf < he + 3 + len then return end
       seen[#seen + 1] = buf
-      conn:read_stop()
-      conn:write(handler(buf, #seen), function()
-        conn:shutdown(function() conn:close() end)
-      end)
+      local n = #seen
+      buf = ""
+      local a = handler(seen[n], n, conn)
+      if a then
+        conn:write(a, function()
+          if not conn:is_closing() then conn:shutdown(function() conn:close() end) end
+        end)
+      end
     end)
   end))
-  local port = server:getsockname().port
-  return port, seen, function() server:close(); uv.run("nowait") end
+  server:unref()
+  return "127.0.0.1:" .. server:getsockname().port, seen, function() server:close(); uv.run("nowait") end
 end
 
-local function client(answer, o)
-  local calls = {}
+local function header(req, name)
+  return req:match("\r\n" .. name .. ": ([^\r]*)")
+end
+
+-- A runner that records the specs it runs, then runs them.
+local function recording()
+  local specs = {}
+  return function(list)
+    for _, s in ipairs(list) do specs[#specs + 1] = s end
+    return proc.run_all(list)
+  end, specs
+end
+
+describe("swrauth.transport", function()
+  it("makes several requests in one curl, bodies in memory, config on stdin", function()
+    local host, seen, stop = serve(function(_, n)
+      if n == 1 then return answer(200, {{"Content-Type", "text/plain"}}, "first\0body\n") end
+      return answer(201, {{"Docker-Content-Digest", DIGEST}}, "")
+    end)
+    local run, specs = recording()
+    local t = transport.new {run = run, insecure = true}
+    local list = assert(t:send {
+      {method = "GET", url = "http://" .. host .. "/a"},
+      {method = "PUT", url = "http://" .. host .. "/b", headers = {{"Content-Type", MT}},
+       body = MANIFEST, user = "u:p", want = {"docker-content-digest"}},
+    })
+    stop()
+    t:close()
+    assert.equal(1, #specs)
+    assert.same({"-q", "--config", "-"}, {table.unpack(specs[1].argv, 2)})
+    assert.matches('user = "u:p"', specs[1].stdin, 1, true)
+    assert.equal(200, list[1].status)
+    assert.equal("first\0body\n", list[1].body)
+    assert.equal("text/plain", list[1].content_type)
+    assert.equal(201, list[2].status)
+    assert.equal(DIGEST, list[2].headers["docker-content-digest"])
+    assert.matches("^PUT /b HTTP/1.1\r\n", seen[2])
+    assert.equal(MANIFEST, seen[2]:match("\r\n\r\n(.*)$"))
+    assert.equal(MT, header(seen[2], "Content%-Type"))
+    assert.equal("Basic " .. swrauth.base64("u:p"), header(seen[2], "Authorization"))
+  end)
+
+  it("stops an endless chunked answer at its bound", function()
+    local host, _, stop = serve(function(_, _, conn)
+      conn:write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+      local chunk = ("%x\r\n%s\r\n"):format(65536, ("x"):rep(65536))
+      local timer = uv.new_timer()
+      timer:unref()
+      timer:start(0, 1, function()
+        if conn:is_closing() then timer:close(); return end
+        if conn:get_write_queue_size() < 1 << 20 then conn:write(chunk) end
+      end)
+    end)
+    local t = transport.new {max_body = 1 << 20}
+    local t0 = proc.clock()
+    local list, err, transient = t:send {{method = "GET", url = "http://" .. host .. "/m"}}
+    stop()
+    assert.is_nil(list)
+    assert.matches("^the answers were larger than %d+ bytes: stopped$", err)
+    assert.is_false(transient)
+    assert.is_true(proc.clock() - t0 < 20)
+  end)
+
+  it("stops an answer that trickles below the low-speed limit", function()
+    local saved = {transport.SPEED_LIMIT, transport.SPEED_TIME}
+    transport.SPEED_LIMIT, transport.SPEED_TIME = 100, 1
+    local host, _, stop = serve(function(_, _, conn)
+      conn:write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+      local timer = uv.new_timer()
+      timer:unref()
+      timer:start(0, 500, function()
+        if conn:is_closing() then timer:close() else conn:write("x") end
+      end)
+    end)
+    local t = transport.new {}
+    local t0 = proc.clock()
+    local list = assert(transport.new {}:send {{method = "GET", url = "http://" .. host .. "/m"}})
+    transport.SPEED_LIMIT, transport.SPEED_TIME = saved[1], saved[2]
+    stop()
+    t:close()
+    assert.equal(28, list[1].exit)
+    assert.is_true(list[1].transient)
+    assert.matches("too slow", list[1].error)
+    assert.is_true(proc.clock() - t0 < 10)
+  end)
+
+  it("says when curl is not installed", function()
+    local t = transport.new {curl = false}
+    assert.is_false(t:available())
+    local list, err = t:send {{method = "GET", url = "http://127.0.0.1:1/"}}
+    assert.is_nil(list)
+    assert.equal("'curl' not found on PATH (package curl)", err)
+  end)
+
+  it("refuses control characters in what it would write to curl's config", function()
+    local list, err = transport.new {}:send {{method = "GET", url = "http://h/\n",}}
+    assert.is_nil(list)
+    assert.equal("the URL holds a control character", err)
+  end)
+end)
+
+-- A registry client on a server; `routes(req, n)` answers.
+local function client(routes, o)
+  local host, seen, stop = serve(routes)
   o = o or {}
-  local c = registry.new{registry = o.registry or "r.example:5000", user = USER, key = KEY,
-                         insecure = o.insecure, cert_dir = o.cert_dir, timeout = o.timeout,
-                         run = runner(answer, calls), on_secret = o.on_secret}
-  return c, calls
+  local c = registry.new {registry = host, user = USER, key = KEY, insecure = true,
+                          on_secret = o.on_secret}
+  return c, seen, function() c:close(); stop() end, host
+end
+
+-- A registry answering /v2/ (the probe) and the manifest.
+local function plain(manifest_answer)
+  return function(req, n)
+    if req:find("^GET /v2/ ") then return answer(401, {{"WWW-Authenticate", 'Basic realm="r"'}}) end
+    return manifest_answer(req, n)
+  end
 end
 
 describe("swrauth.registry", function()
@@ -102,310 +191,160 @@ describe("swrauth.registry", function()
     kind, p = registry.parse_challenge('Basic realm="Registry Realm"')
     assert.equal("basic", kind)
     assert.equal("Registry Realm", p.realm)
-    kind = registry.parse_challenge('Basic realm="x", Bearer realm="https://a/t",service=s')
-    assert.equal("bearer", kind)
+    assert.equal("bearer", (registry.parse_challenge('Basic realm="x", Bearer realm="https://a/t",service=s')))
     assert.is_nil(registry.parse_challenge(nil))
-    assert.is_nil(registry.parse_challenge(""))
   end)
 
   it("escapes query values", function()
-    assert.equal("repository%3Ateam%2Fapp%3Apull%2Cpush",
-                 registry.query_escape("repository:team/app:pull,push"))
+    assert.equal("repository%3Ateam%2Fapp%3Apull%2Cpush", registry.query_escape("repository:team/app:pull,push"))
   end)
 
-  it("GETs with Basic credentials in curl's config, never in its arguments", function()
-    local c, calls = client(function()
-      return {code = 200, ct = "application/vnd.oci.image.manifest.v1+json; charset=x",
-              digest = DIGEST, body = MANIFEST}
-    end)
+  it("finds plain HTTP with an unauthenticated probe, then GETs with Basic credentials", function()
+    local c, seen, stop = client(plain(function()
+      return answer(200, {{"Content-Type", MT .. "; charset=x"}, {"Docker-Content-Digest", DIGEST}}, MANIFEST)
+    end))
+    local m = assert(c:get_manifest("team/app", DIGEST))
+    stop()
+    assert.same({body = MANIFEST, media_type = MT, digest = DIGEST}, m)
+    assert.is_nil(header(seen[1], "Authorization"))
+    assert.matches("^GET /v2/team/app/manifests/" .. DIGEST .. " HTTP", seen[2])
+    assert.equal("Basic " .. swrauth.base64(USER .. ":" .. KEY), header(seen[2], "Authorization"))
+    assert.matches("application/vnd.oci.image.index.v1+json", header(seen[2], "Accept"), 1, true)
+  end)
+
+  it("refuses a manifest whose body is not the digest asked for", function()
+    local other = MANIFEST:gsub("}$", ',"annotations":{"evil":"1"}}')
+    local c, _, stop = client(plain(function()
+      return answer(200, {{"Content-Type", MT}, {"Docker-Content-Digest", DIGEST}}, other)
+    end))
+    local m, err, transient = c:get_manifest("team/app", DIGEST)
+    stop()
+    assert.is_nil(m)
+    assert.is_false(transient)
+    assert.matches("the manifest the registry sent has digest sha256:" .. swrauth.sha256(other)
+                   .. ", not the one asked for: refused", err, 1, true)
+  end)
+
+  it("refuses a manifest whose named digest differs from its body's, printing it escaped", function()
+    local evil = "sha256:" .. ("e"):rep(64) .. "\27[1A\27[2K\27]0;pwned\7"
+    local c, _, stop = client(plain(function()
+      return answer(200, {{"Content-Type", MT}, {"Docker-Content-Digest", evil}}, MANIFEST)
+    end))
+    local m, err = c:get_manifest("team/app", "1.0")
+    stop()
+    assert.is_nil(m)
+    assert.falsy(err:find("\27", 1, true))
+    assert.falsy(err:find("\7", 1, true))
+    assert.matches("named digest 'sha256:" .. ("e"):rep(64) .. "\\x1B[1A\\x1B[2K\\x1B]0;pwned\\x07'",
+                   err, 1, true)
+  end)
+
+  it("refuses a media type with a control character, without crashing", function()
+    local c, _, stop = client(plain(function()
+      return answer(200, {{"Content-Type", "application/vnd\1evil+json"}}, MANIFEST)
+    end))
+    local m, err, transient = c:get_manifest("team/app", "1.0")
+    stop()
+    assert.is_nil(m)
+    assert.is_false(transient)
+    assert.matches("no valid media type %(Content%-Type 'application/vnd\\x01evil%+json'%)", err)
+  end)
+
+  it("PUTs under each tag and reports the digest of what it sent", function()
+    local c, seen, stop = client(plain(function(req)
+      if req:find("^GET ") then return answer(200, {{"Content-Type", MT}}, MANIFEST) end
+      return answer(201, {{"Docker-Content-Digest", DIGEST}})
+    end))
     local m = assert(c:get_manifest("team/app", "1.0"))
-    c:close()
-    assert.same({body = MANIFEST, media_type = "application/vnd.oci.image.manifest.v1+json",
-                 digest = DIGEST}, m)
-    assert.equal(1, #calls)
-    assert.same({"curl", "-q", "--config", "-"}, calls[1].argv)
-    local r = requests(calls[1].stdin)
-    assert.equal(1, #r)
-    assert.equal("https://r.example:5000/v2/team/app/manifests/1.0", r[1].url)
-    assert.equal(USER .. ":" .. KEY, r[1].user)
-    assert.truthy(r[1].headers[1]:find("^Accept: .*oci%.image%.manifest"))
-    assert.truthy(r[1].globoff and r[1].silent)
-    assert.equal("=http,https", r[1].proto)
-    assert.is_nil(r[1].location)
-  end)
-
-  it("reaches an insecure registry over HTTPS when it does not answer plain HTTP", function()
-    -- A TLS server answers a plain-HTTP request 400 (as Go's does).
-    local port, seen, stop = serve(function()
-      return "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
-    end)
-    local c, calls = client(function()
-      return {code = 200, ct = "application/vnd.oci.image.manifest.v1+json", body = MANIFEST}
-    end, {insecure = true, registry = "127.0.0.1:" .. port})
-    assert(c:get_manifest("team/app", "1.0"))
-    c:close()
+    local list = assert(c:put_manifest("team/app", {"1.0.1", "1", "latest"}, m))
     stop()
-    assert.equal(1, #seen)
-    assert.truthy(seen[1]:find("^GET /v2/ HTTP/1.1\r\n"))
-    assert.falsy(seen[1]:lower():find("authorization"))
-    local r = requests(calls[1].stdin)
-    assert.equal(1, #r)
-    assert.equal("https://127.0.0.1:" .. port .. "/v2/team/app/manifests/1.0", r[1].url)
-    assert.truthy(r[1].insecure)
+    assert.same({{tag = "1.0.1", digest = DIGEST}, {tag = "1", digest = DIGEST},
+                 {tag = "latest", digest = DIGEST}}, list)
+    assert.matches("^PUT /v2/team/app/manifests/latest ", seen[#seen])
   end)
 
-  it("talks plain HTTP in this process to an insecure registry that answers it", function()
-    local port, seen, stop = serve(function(req)
-      if req:find("^GET /v2/ ") then
-        return "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
-      elseif req:find("^GET ") then
-        -- A chunked answer, split oddly.
-        local a, b = MANIFEST:sub(1, 10), MANIFEST:sub(11)
-        return "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-          .. "Docker-Content-Digest: " .. DIGEST .. "\r\nTransfer-Encoding: chunked\r\n\r\n"
-          .. ("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n"):format(#a, a, #b, b)
-      elseif req:find("^PUT /v2/team/app/manifests/b ") then
-        return "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 54\r\n\r\n"
-          .. '{"errors":[{"code":"UNKNOWN","message":"disk full!"}]}'
-      end
-      return "HTTP/1.1 201 Created\r\nDocker-Content-Digest: " .. DIGEST
-        .. "\r\nContent-Length: 0\r\n\r\n"
-    end)
-    local c, calls = client(function() error("curl must not run") end,
-                            {insecure = true, registry = "127.0.0.1:" .. port})
+  it("fails a tag whose PUT answer names another digest (the tag may point elsewhere)", function()
+    local other = "sha256:" .. ("f"):rep(64)
+    local c, _, stop = client(plain(function(req, n)
+      if req:find("^GET ") then return answer(200, {{"Content-Type", MT}}, MANIFEST) end
+      return answer(201, {{"Docker-Content-Digest", n == 3 and DIGEST or other}})
+    end))
     local m = assert(c:get_manifest("team/app", "1.0"))
-    assert.same({body = MANIFEST, media_type = "application/vnd.oci.image.manifest.v1+json",
-                 digest = DIGEST}, m)
-    local list = assert(c:put_manifest("team/app", {"a", "b", "c"}, m))
-    c:close()
+    local list = assert(c:put_manifest("team/app", {"1", "latest"}, m))
     stop()
-    assert.equal(0, #calls)
-    assert.equal(4, #seen)  -- probe, GET, PUT a, PUT b (then stopped)
-    local basic = "Authorization: Basic " .. registry._base64(USER .. ":" .. KEY) .. "\r\n"
-    assert.falsy(seen[1]:find("Authorization", 1, true))
-    assert.truthy(seen[2]:find(basic, 1, true))
-    assert.truthy(seen[2]:find("\r\nAccept: [^\r]*oci%.image%.manifest"))
-    assert.truthy(seen[3]:find("^PUT /v2/team/app/manifests/a HTTP/1.1\r\n"))
-    assert.truthy(seen[3]:find("\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n", 1, true))
-    assert.truthy(seen[3]:find("\r\nContent-Length: " .. #MANIFEST .. "\r\n", 1, true))
-    assert.equal(MANIFEST, seen[3]:sub(-#MANIFEST))
-    assert.same({tag = "a", digest = DIGEST}, list[1])
-    assert.is_true(list[2].transient)
-    assert.matches("HTTP 500 (UNKNOWN: disk full!)", list[2].error, 1, true)
+    assert.equal(DIGEST, list[1].digest)
+    assert.is_nil(list[2].digest)
+    assert.is_false(list[2].transient)
+    assert.matches("answered with digest '" .. other .. "', not " .. DIGEST, list[2].error, 1, true)
+  end)
+
+  it("stops the PUTs at the first failure; 5xx is transient, 401 is not", function()
+    local c, seen, stop = client(plain(function(req)
+      if req:find("^GET ") then return answer(200, {{"Content-Type", MT}}, MANIFEST) end
+      if req:find("manifests/2 ") then
+        return answer(503, {}, '{"errors":[{"code":"UNAVAILABLE","message":"busy\\nnow"}]}')
+      end
+      return answer(201, {})
+    end))
+    local m = assert(c:get_manifest("team/app", "1.0"))
+    local list = assert(c:put_manifest("team/app", {"1", "2", "3"}, m))
+    local puts = #seen
+    stop()
     assert.equal(2, #list)
-  end)
-
-  it("follows a Bearer challenge over plain HTTP with insecure", function()
-    local port, seen, stop
-    port, seen, stop = serve(function(req)
-      if req:find("^GET /v2/ ") then return "HTTP/1.1 401 Unauthorized\r\n\r\n" end
-      if req:find("^GET /token%?") then
-        return 'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"token":"t0k3n"}'
-      end
-      if req:find("Authorization: Bearer t0k3n\r\n", 1, true) then
-        return "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\nContent-Length: 2\r\n\r\n{}"
-      end
-      return ('HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Bearer realm="http://127.0.0.1:%d/token"'
-        .. ',service="x"\r\nContent-Length: 0\r\n\r\n'):format(port)
-    end)
-    local c = client(function() error("curl must not run") end,
-                     {insecure = true, registry = "127.0.0.1:" .. port})
-    local m = assert(c:get_manifest("team/app", "1"))
-    c:close()
-    stop()
-    assert.equal("{}", m.body)
-    assert.equal(4, #seen)
-    assert.truthy(seen[3]:find("^GET /token%?service=x&scope=repository%%3Ateam%%2Fapp%%3Apull%%2Cpush "))
-  end)
-
-  it("classifies connection failures in this process", function()
-    local port, _, stop = serve(function() return "" end)
-    stop()
-    -- A closed port (the server is gone).
-    local c = client(function() error("curl must not run") end,
-                     {insecure = true, registry = "127.0.0.1:" .. port})
-    c.scheme = "http"
-    local m, err, transient = c:get_manifest("team/app", "1")
-    c:close()
-    assert.is_nil(m)
-    assert.matches("Connection refused", err, 1, true)
-    assert.is_true(transient)
-    -- An empty reply.
-    local port2, _, stop2 = serve(function() return "" end)
-    c = client(function() error("curl must not run") end,
-               {insecure = true, registry = "127.0.0.1:" .. port2})
-    c.scheme = "http"
-    m, err, transient = c:get_manifest("team/app", "1")
-    stop2()
-    assert.is_nil(m)
-    assert.matches("Empty reply from server", err, 1, true)
-    assert.is_true(transient)
-    c:close()
-  end)
-
-  it("stops reading an answer larger than MAX_ANSWER", function()
-    local port, _, stop = serve(function()
-      return "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\n\r\n" .. ("x"):rep(registry.MAX_ANSWER + 10)
-    end)
-    local c = client(function() error("curl must not run") end,
-                     {insecure = true, registry = "127.0.0.1:" .. port})
-    c.scheme = "http"
-    local m, err, transient = c:get_manifest("team/app", "1")
-    c:close()
-    stop()
-    assert.is_nil(m)
-    assert.matches("answer larger than " .. registry.MAX_ANSWER .. " bytes", err, 1, true)
-    assert.is_false(transient)
-  end)
-
-  it("encodes base64 as RFC 4648 does", function()
-    for plain, want in pairs {[""] = "", a = "YQ==", ab = "YWI=", abc = "YWJj",
-                              ["cn-north-4@AK:k3y"] = "Y24tbm9ydGgtNEBBSzprM3k="} do
-      assert.equal(want, registry._base64(plain))
-    end
-  end)
-
-  it("follows a Bearer challenge: a token for pull,push, then the request with it", function()
-    local seen = {}
-    local c, calls = client(function(r, call)
-      if call == 1 then
-        return {code = 401, challenge = 'Bearer realm="https://auth.example/token",service="reg"'}
-      elseif call == 2 then
-        seen.token_url, seen.token_user = r.url, r.user
-        return {code = 200, body = '{"token":"tok.en-123"}'}
-      end
-      seen.auth = r.headers[#r.headers]
-      seen.user = r.user
-      return {code = 200, ct = "application/vnd.docker.distribution.manifest.v2+json", body = "{}"}
-    end, {on_secret = function(t) seen.secret = t end})
-    assert(c:get_manifest("team/app", DIGEST))
-    c:close()
-    assert.equal(3, #calls)
-    assert.equal("https://auth.example/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull%2Cpush",
-                 seen.token_url)
-    assert.equal(USER .. ":" .. KEY, seen.token_user)
-    assert.equal("Authorization: Bearer tok.en-123", seen.auth)
-    assert.is_nil(seen.user)
-    assert.equal("tok.en-123", seen.secret)
-  end)
-
-  it("refuses a plain-HTTP token realm unless insecure, and unusable tokens", function()
-    local c = client(function()
-      return {code = 401, challenge = 'Bearer realm="http://auth.example/token"'}
-    end)
-    local m, err, transient = c:get_manifest("team/app", "1")
-    c:close()
-    assert.is_nil(m)
-    assert.matches("token service http://auth.example/token is plain HTTP", err, 1, true)
-    assert.is_false(transient)
-    for _, body in ipairs {'{"token":"a b"}', '{"token":"a\\"b\\nc"}', "{}", "not json", '{"token":""}'} do
-      local n = 0
-      c = client(function()
-        n = n + 1
-        if n == 1 then return {code = 401, challenge = 'Bearer realm="https://a.example/t"'} end
-        return {code = 200, body = body}
-      end)
-      m, err = c:get_manifest("team/app", "1")
-      assert.is_nil(m, body)
-      assert.matches("the answer holds no usable token", err, 1, true)
-      c:close()
-    end
-  end)
-
-  it("classifies failures: 401 and 404 final, 5xx, 429 and connection errors transient", function()
-    local cases = {
-      {{code = 401, challenge = 'Basic realm="r"',
-        body = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'},
-       "HTTP 401 (UNAUTHORIZED: authentication required): the registry refused the credentials", false},
-      {{code = 403}, "HTTP 403: the user may not push to this repository", false},
-      {{code = 404, body = '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'},
-       "HTTP 404 (MANIFEST_UNKNOWN: manifest unknown): manifest unknown", false},
-      {{code = 503, body = "<html>x</html>"}, "HTTP 503", true},
-      {{code = 429}, "HTTP 429", true},
-      {{code = 0, exit = 7, err = "Failed to connect"}, "Failed to connect", true},
-      {{code = 0, exit = 28, err = "Operation timed out"}, "Operation timed out", true},
-      {{code = 0, exit = 60, err = "SSL certificate problem"}, "SSL certificate problem", false},
-    }
-    for _, case in ipairs(cases) do
-      local c = client(function() return case[1] end)
-      local m, err, transient = c:get_manifest("team/app", "1")
-      c:close()
-      assert.is_nil(m)
-      assert.matches("GET r.example:5000/v2/team/app/manifests/1: " .. case[2], err, 1, true)
-      assert.equal(case[3], transient, err)
-      assert.falsy(err:find(KEY, 1, true))
-    end
-  end)
-
-  it("PUTs every tag in one curl that stops at the first failure", function()
-    local c, calls = client(function(r, _, i)
-      if i == 3 then return "stop" end
-      if r.url:find("/manifests/b$") then
-        return {code = 503, body = '{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}'}
-      end
-      return {code = 201, digest = DIGEST}
-    end)
-    local list = assert(c:put_manifest("team/app", {"a", "b", "c"},
-                                       {body = MANIFEST, media_type = "application/x.test"}))
-    local r = requests(calls[1].stdin)
-    c:close()
-    assert.equal(3, #r)
-    assert.truthy(r[1]["fail-early"])
-    for _, q in ipairs(r) do
-      assert.truthy(q["fail-with-body"])
-      assert.equal(r[1].upload, q.upload)
-      assert.same({"Expect:", "Content-Type: application/x.test"}, q.headers)
-    end
-    assert.same({tag = "a", digest = DIGEST}, list[1])
-    assert.equal("b", list[2].tag)
     assert.is_true(list[2].transient)
-    assert.matches("HTTP 503 (UNAVAILABLE: busy)", list[2].error, 1, true)
-    assert.equal(2, #list)
+    assert.matches("HTTP 503 %(UNAVAILABLE: busy\\nnow%)", list[2].error)
+    assert.matches("manifests/2 ", seen[puts])
   end)
 
-  it("says what curl said when its output is not one line per request", function()
-    local c = registry.new{registry = "r.example", user = USER, key = KEY, run = function()
-      return {status = 2, stdout = "", stderr = "curl: option --bogus: is unknown\n"}
-    end}
-    local m, err, transient = c:get_manifest("team/app", "1")
-    c:close()
-    assert.is_nil(m)
-    assert.matches("curl: curl: option --bogus: is unknown", err, 1, true)
+  it("follows a Bearer challenge to its token service, and redacts the token", function()
+    local tokens = {}
+    local host
+    local c, seen, stop
+    c, seen, stop, host = client(function(req)
+      if req:find("^GET /v2/ ") then return answer(401, {{"WWW-Authenticate", 'Basic realm="r"'}}) end
+      if req:find("^GET /token") then
+        if header(req, "Authorization") ~= "Basic " .. swrauth.base64(USER .. ":" .. KEY) then
+          return answer(401, {})
+        end
+        return answer(200, {{"Content-Type", "application/json"}}, '{"token":"tok-123"}')
+      end
+      if header(req, "Authorization") ~= "Bearer tok-123" then
+        return answer(401, {{"WWW-Authenticate", 'Bearer realm="http://' .. host
+          .. '/token",service="reg"'}})
+      end
+      return answer(200, {{"Content-Type", MT}}, MANIFEST)
+    end, {on_secret = function(t) tokens[#tokens + 1] = t end})
+    local m = assert(c:get_manifest("team/app", "1.0"))
+    stop()
+    assert.equal(DIGEST, m.digest)
+    assert.same({"tok-123"}, tokens)
+    local token_req = seen[3]
+    assert.matches("^GET /token%?service=reg&scope=repository%%3Ateam%%2Fapp%%3Apull%%2Cpush ", token_req)
+  end)
+
+  it("checks a login with ping: Basic, or the token service's answer", function()
+    local c, _, stop = client(function(req)
+      if header(req, "Authorization") == "Basic " .. swrauth.base64(USER .. ":" .. KEY) then
+        return answer(200, {})
+      end
+      return answer(401, {{"WWW-Authenticate", 'Basic realm="r"'}})
+    end)
+    assert.is_true(c:ping())
+    stop()
+    c, _, stop = client(function() return answer(401, {{"WWW-Authenticate", 'Basic realm="r"'}}) end)
+    local ok, err, transient = c:ping()
+    stop()
+    assert.is_nil(ok)
     assert.is_false(transient)
-    c = registry.new{registry = "r.example", user = USER, key = KEY,
-                     run = function() return nil, "'curl' not found on PATH" end}
-    m, err = c:get_manifest("team/app", "1")
-    c:close()
-    assert.is_nil(m)
-    assert.matches("'curl' not found on PATH", err, 1, true)
+    assert.matches("HTTP 401: the registry refused the credentials", err)
   end)
 
-  it("escapes quotes and backslashes in config values and leaves no file behind", function()
-    local dir = assert(proc.tempdir())
-    local cfg = dir .. '/my "certs"\\'
-    assert(proc.mkdir(cfg))
-    for _, name in ipairs {"ca.crt", "client.cert", "client.key"} do
-      local fh = assert(io.open(cfg .. "/" .. name, "w")); fh:write("CA\n"); fh:close()
-    end
-    local c, calls = client(function() return {code = 200, ct = "a/b", body = "{}"} end,
-                            {cert_dir = cfg})
-    assert(c:get_manifest("team/app", "1"))
-    local r = requests(calls[1].stdin)
-    assert.truthy(calls[1].stdin:find('cacert = "[^\n]*ca.pem"'))
-    -- curl's config syntax: \ and " escaped inside the double quotes.
-    local want = proc.abspath(cfg .. "/client.cert"):gsub('[\\"]', "\\%0")
-    assert.truthy(calls[1].stdin:find('\ncert = "' .. want .. '"\n', 1, true), calls[1].stdin)
-    -- The system's roots stay trusted, from their hashed directory.
-    if select(2, proc.file_mode(registry.SYSTEM_CAPATH)) == "directory" then
-      assert.equal(registry.SYSTEM_CAPATH, r[1].capath)
-    end
-    local bundle = r[1].cacert
-    assert.truthy(bundle)
-    local tmpdir = c.dir
-    assert.equal("600", ("%o"):format(proc.file_mode(bundle)))
-    assert.truthy((proc.read_file(bundle) or ""):find("CA\n", 1, true))
+  it("says a refused connection is transient", function()
+    local c = registry.new {registry = "127.0.0.1:1", user = USER, key = KEY}
+    local m, err, transient = c:get_manifest("team/app", "1.0")
     c:close()
-    assert.is_nil(proc.file_mode(tmpdir))
-    proc.remove_tree(dir)
+    assert.is_nil(m)
+    assert.is_true(transient)
+    assert.matches("^GET 127%.0%.0%.1:1/v2/team/app/manifests/1%.0: Failed to connect", err)
   end)
 end)

@@ -25,15 +25,16 @@
 --  * temporary files swrauth makes are 0600 in 0700 directories and are
 --    gone when it exits.
 local proc = require "swrauth.proc"
+local fs = require "swrauth.fs"
+local stext = require "swrauth.text"
 local swrauth = require "swrauth"
-local authfile = require "swrauth.authfile"
 local cjson = require "cjson"
 
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)tests/spec/[^/]+$") or "./")
 if ROOT == "" then ROOT = "./" end
 local LUA = assert(proc.which("lua5.4"), "lua5.4 on PATH")
-local SWRAUTH = proc.abspath(ROOT .. "bin/swrauth")
-local HELPER = proc.abspath(ROOT .. "bin/docker-credential-swr")
+local SWRAUTH = fs.abspath(ROOT .. "bin/swrauth")
+local HELPER = fs.abspath(ROOT .. "bin/docker-credential-swr")
 
 local PROJECT = "cn-north-4"
 local AK = "HYGIENEAK0000000000A"
@@ -43,7 +44,7 @@ local BADKEY = ("0badc0de"):rep(8)
 local USER = PROJECT .. "@" .. AK
 local REG = "127.0.0.1:5000"
 local SWR = "swr.cn-north-4.myhuaweicloud.com"
-local b64 = authfile.base64
+local b64 = swrauth.base64
 
 -- Forms of a secret that must not leak, with a label for messages.
 local SK_FORMS = {
@@ -142,34 +143,40 @@ esac
 exit 0
 ]]
 
-SHIM = SHIM:gsub("DIGESTHEX", ("b"):rep(64))
+SHIM = SHIM:gsub("DIGESTHEX", swrauth.sha256('{"schemaVersion":2}'))
 
 -- A recording curl (the registry API requests of `release` with skopeo):
 -- records as the engines do, then answers each request of its config
--- (stdin) as a registry would: a manifest for a GET, 201 for a PUT.
+-- (stdin) as a registry would: a manifest for a GET (its body on stdout),
+-- 201 for a PUT; the status lines on stderr, as swrauth.transport asks.
 local CURL_SHIM = SHIM:match("^(.-)user= prev=") .. [[
 dig=sha256:DIGESTHEX
-put= out=
+put=
 answer() {
   if [ -n "$put" ]; then
-    printf '201\t0\t\t%s\t\t\n' "$dig"
+    printf '\n@@swrauth@@ 201 0 0\ne:\nc:\nh:docker-content-digest:%s\n' "$dig" >&2
   else
-    printf '{"schemaVersion":2}' > "$out"
-    printf '200\t0\tapplication/vnd.oci.image.manifest.v1+json\t%s\t\t\n' "$dig"
+    printf '%s' "$body"
+    printf '\n@@swrauth@@ 200 0 %s\ne:\nc:application/vnd.oci.image.manifest.v1+json\n' \
+      "${#body}" >&2
   fi
-  put= out=
+  put=
 }
+body='@BODY@'
 while IFS= read -r line; do
   case $line in
     next) answer ;;
-    upload-file*) put=1 ;;
-    output*) out=${line#*\"}; out=${out%\"} ;;
+    data-binary*) put=1 ;;
   esac
 done < "$d/$n.stdin"
 answer
 exit 0
 ]]
-CURL_SHIM = CURL_SHIM:gsub("DIGESTHEX", ("b"):rep(64))
+-- The manifest the registry serves, and its digest: what the engines
+-- report pushing.
+local MANIFEST = '{"schemaVersion":2}'
+local DIGESTHEX = swrauth.sha256(MANIFEST)
+CURL_SHIM = CURL_SHIM:gsub("DIGESTHEX", DIGESTHEX):gsub("@BODY@", MANIFEST)
 
 local ENGINES = {"docker", "podman", "buildah", "skopeo", "nerdctl", "ctr"}
 local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUTH_LOGIN_KEY",
@@ -179,7 +186,7 @@ local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUT
 
 local D -- the test's directory
 local function sh(cmd) return os.execute(cmd) end
-local function q(s) return proc.quote(s) end
+local function q(s) return stext.shell_word(s) end
 
 local support = require "tests.spec.support"
 local write, read = support.write, support.read
@@ -188,9 +195,9 @@ local write, read = support.write, support.read
 -- (without a process: this machine is slow to start them).
 local function tree(dir, out)
   out = out or {}
-  for _, e in ipairs(proc.list_dir(dir) or {}) do
+  for _, e in ipairs(fs.list(dir) or {}) do
     local path = dir .. "/" .. e.name
-    local mode = proc.file_mode(path)
+    local mode = fs.mode(path)
     local ty = e.type == "directory" and "d" or "f"
     out[#out + 1] = {path = path, mode = mode and ("%o"):format(mode) or "?", type = ty}
     if ty == "d" then tree(path, out) end
@@ -200,8 +207,8 @@ end
 
 -- A fresh empty directory (mode 0700 unless `mode`).
 local function fresh(dir, mode)
-  if proc.file_mode(dir) then proc.remove_tree(dir) end
-  assert(proc.mkdir(dir))
+  if fs.mode(dir) then support.rm(dir) end
+  assert(support.mkdir(dir))
   if mode then require("luv").fs_chmod(dir, tonumber(mode, 8)) end
 end
 
@@ -390,7 +397,7 @@ end
 
 describe("secret hygiene", function()
   lazy_setup(function()
-    D = assert(proc.tempdir())
+    D = support.tempdir()
     sh("mkdir -p " .. q(D .. "/bin") .. " " .. q(D .. "/none") .. " " .. q(D .. "/in/certs")
        .. " " .. q(D .. "/in/oci"))
     for _, e in ipairs(ENGINES) do write(D .. "/bin/" .. e, SHIM, "755") end
@@ -410,7 +417,7 @@ describe("secret hygiene", function()
   it("uses recognisable secrets", function()
     assert.equal(40, #SK)
     assert.equal(64, #KEY)
-    assert.equal(USER .. ":" .. KEY, authfile.unbase64(b64(USER .. ":" .. KEY)))
+    assert.equal(USER .. ":" .. KEY, swrauth.unbase64(b64(USER .. ":" .. KEY)))
   end)
 
   for _, e in ipairs(ENGINES) do
@@ -517,7 +524,7 @@ describe("secret hygiene", function()
           assert.equal(2, calls_of(r, "curl"))
           local get, put = r.calls[3].stdin, r.calls[4].stdin
           assert.matches('user = "' .. USER .. ':' .. KEY .. '"', get, 1, true)
-          assert.equal(2, select(2, put:gsub("\nupload%-file = ", "")))
+          assert.equal(2, select(2, put:gsub("\ndata%-binary = ", "")))
           assert.matches("/v2/team/app/manifests/1\"", put, 1, true)
         end
       end)
@@ -939,7 +946,7 @@ describe("secret hygiene", function()
         env = {PATH = D .. "/bin:/usr/bin:/bin", REC_DIR = D .. "/rec", TMPDIR = D .. "/tmp",
                DOCKER_CONFIG = D .. "/home/.docker", REGISTRY_AUTH_FILE = D .. "/home/auth.json",
                HUAWEICLOUD_SDK_SK = SK, SWRAUTH_LOGIN_KEY = KEY},
-        out = function(s) out[#out + 1] = s end, err = function(s) err[#err + 1] = s end,
+        on_event = function(ev) err[#err + 1] = (ev.message or ev.detail or "") .. "\n" end,
       }
       for k, v in pairs(extra or {}) do
         if k == "env" then for ek, ev in pairs(v) do o.env[ek] = ev end else o[k] = v end
@@ -981,13 +988,13 @@ describe("secret hygiene", function()
     end)
     it("redacts the key a failing engine echoes, in the message and the JSON report", function()
       -- The key derived from explicit credentials is known to the redactor.
-      local p, out, err = new {json = true, retries = 1, env = {SHIM_FAIL = "login"}}
+      local p, out, err = new {retries = 1, env = {SHIM_FAIL = "login"}}
       local ok, msg, kind = p:release {source = "app:build", repository = "team/app", tags = {"1"}}
       assert.is_nil(ok)
       assert.equal("runtime", kind)
       assert.matches("<redacted>", msg, 1, true)
       assert.are.same({}, found(msg, ALL_FORMS))
-      p:summary()
+      out[#out + 1] = require("swrauth.json").encode(p:report())
       local r = collect(out, err)
       check_hygiene(r)
     end)

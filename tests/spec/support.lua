@@ -20,4 +20,25 @@ function M.read(path)
   return s
 end
 
+--- A new private temporary directory's path (remove it with `rm`).
+function M.tempdir()
+  return assert(require("swrauth.fs").tempdir()).path
+end
+
+--- Removes a directory tree.
+function M.rm(path)
+  require("swrauth.fs").remove_tree(path)
+end
+
+--- Makes a directory (and its parents), mode 0700.
+function M.mkdir(path)
+  return assert(require("swrauth.fs").mkdir_p(path))
+end
+
+--- Decodes JSON for a test's assertions (lua-cjson: a reader other than
+-- the one under test).
+function M.decode(text)
+  return require("cjson").decode(text)
+end
+
 return M
