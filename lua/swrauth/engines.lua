@@ -266,6 +266,20 @@ M.ctr = {
   digest_query = function(_, ref) return cmd {"ctr", "image", "ls", "name==" .. ref} end,
 }
 
+--- Whether an image name can be handed to an engine as an argument: a
+-- leading '-' would be read as an option, a control character would
+-- forge lines in what is shown of the command.
+-- @treturn true|nil
+-- @treturn[2] string what is wrong
+function M.check_name(v)
+  local at = v:find("%c")
+  if at then return nil, "image name has a control character at byte " .. at end
+  if v:sub(1, 1) == "-" then
+    return nil, "image name '" .. v .. "' starts with '-' (an engine would read it as an option)"
+  end
+  return true
+end
+
 --- How to install an engine, for error messages.
 function M.install_hint(e)
   if e.package then return "install the Debian package '" .. e.package .. "'" end
@@ -320,6 +334,45 @@ function M.transport(source)
   if not t or not TRANSPORTS[t] or rest:match("^%d+/") then return false end -- HOST:PORT/
   if t == "docker" then return rest:sub(1, 2) == "//" end
   return rest ~= ""
+end
+
+--- The engine for a name ("auto": see `detect`), checked to be installed.
+-- @tparam table o `name`, `source` (release's source image, for "auto":
+--   skopeo takes an image outside any engine's storage, see `transport`),
+--   `which` (`which(binary)` -> path or nil), `probe` (as `detect` takes
+--   it), `dry_run` (the engine need not be installed)
+-- @treturn table|nil the engine
+-- @treturn[2] string why there is none
+function M.choose(o)
+  if o.name ~= "auto" then
+    local e = M.get(o.name)
+    if not o.dry_run and not o.which(e.binary) then return nil, M.not_found(e) end
+    return e
+  end
+  -- An image outside any engine's storage (oci:DIR, docker-archive:FILE,
+  -- docker://REF): only skopeo pushes it as it is.
+  if o.source and M.transport(o.source) and o.which(M.skopeo.binary) then return M.skopeo end
+  return M.detect(o.which, o.probe)
+end
+
+--- What a user must be told about an engine with these settings: docker
+-- takes neither a CA directory nor an insecure flag (its daemon decides).
+-- @tparam table e the engine
+-- @tparam table o `registry`, `cert_dir`, `insecure`
+-- @treturn table a list of warnings
+function M.warnings(e, o)
+  local list = {}
+  if e.name ~= "docker" then return list end
+  if o.cert_dir then
+    list[#list + 1] = "warning: docker takes no CA directory: put the CA in /etc/docker/certs.d/"
+      .. o.registry .. "/ca.crt on the daemon's host"
+  end
+  local host = o.registry:gsub(":%d+$", "")
+  if o.insecure and host ~= "localhost" and not host:find("^127%.") then
+    list[#list + 1] = "warning: docker has no insecure flag: the daemon must list " .. o.registry
+      .. " in \"insecure-registries\" (127.0.0.0/8 is insecure by default)"
+  end
+  return list
 end
 
 --- Picks an engine for `auto`: the first of docker (when its daemon

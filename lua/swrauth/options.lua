@@ -1,8 +1,9 @@
---- The command line's settings: flags win over a release file, which wins
--- over the environment. Each value is checked once, by the rule of the
--- module that takes it (`pipeline.check_option`, `swrauth.check`), and a
--- message names where the bad value came from (`--retries 'x' must be an
--- integer >= 1`, `SWRAUTH_PROJECT 'CN' must start with a region ...`).
+--- The pipeline's options: their types, defaults and checks (`check`),
+-- and where the command line takes them from (`pipeline`): flags win over
+-- a release file, which wins over the environment. A value is checked
+-- once, by `check` (the pipeline's options) or `swrauth.check`, and a
+-- message names where a bad value came from (`--retries 'x' must be an
+-- integer >= 1`, `SWRAUTH_PROJECT 'CN' has 'C' at byte 1: ...`).
 --
 -- @module swrauth.options
 local M = {}
@@ -10,9 +11,86 @@ local M = {}
 local swrauth = require "swrauth"
 local text = require "swrauth.text"
 local fields = require "swrauth.fields"
-local pipeline = require "swrauth.pipeline"
+local engines = require "swrauth.engines"
+local credentials = require "swrauth.credentials"
 
-local type, ipairs, tonumber, tostring, load, pcall = type, ipairs, tonumber, tostring, load, pcall
+local type, pairs, ipairs, tonumber, tostring, load, pcall = type, pairs, ipairs, tonumber,
+  tostring, load, pcall
+local huge = math.huge
+
+--- Default option values.
+M.DEFAULTS = {engine = "auto", insecure = false, dry_run = false, retries = 3, backoff = 1,
+              backoff_max = 30, parallel_login = true, remote_tag = "auto"}
+
+--- The options and their types (see docs/PIPELINE.md).
+M.OPTIONS = {
+  project = "string", region = "string", registry = "string", engine = "string",
+  credentials = "table", credentials_file = "string", insecure = "boolean", cert_dir = "string",
+  dry_run = "boolean", retries = "number", backoff = "number", backoff_max = "number",
+  timeout = "number", parallel_login = "boolean", remote_tag = "string", env = "table",
+  getenv = "function", on_event = "function", runner = "function", which = "function",
+  sleep = "function",
+}
+
+local function one_of(list)
+  return function(v)
+    for _, x in ipairs(list) do if v == x then return true end end
+    return nil, "must be one of " .. table.concat(list, ", ")
+  end
+end
+
+local function seconds(v)
+  if v ~= v or v < 0 or v == huge then return nil, "must be a number of seconds >= 0" end
+  return true
+end
+
+local RULES = {
+  project = function(v) return swrauth.check("project", v) end,
+  region = function(v)
+    if v:find("_", 1, true) then return nil, "must be a region, without a sub-project" end
+    return swrauth.check("project", v)
+  end,
+  registry = function(v) return swrauth.check("registry", v) end,
+  engine = one_of(engines.CHOICES),
+  remote_tag = one_of {"auto", "api", "engine"},
+  retries = function(v)
+    if math.tointeger(v) == nil or v < 1 then return nil, "must be an integer >= 1" end
+    return true
+  end,
+  backoff = seconds, backoff_max = seconds,
+  timeout = function(v)
+    if v ~= v or v <= 0 or v == huge then
+      return nil, "must be a number of seconds > 0 (leave it out for none)"
+    end
+    return true
+  end,
+  credentials = credentials.check_explicit,
+  env = function(v)
+    for k, x in pairs(v) do
+      if type(k) ~= "string" or (type(x) ~= "string" and x ~= false) then
+        return nil, "must map names to strings (or false)"
+      end
+    end
+    return true
+  end,
+}
+
+--- Variables removed from the engines' environment: they may hold the SK
+-- or the key.
+M.SECRET_VARIABLES = {"HUAWEICLOUD_SDK_SK", "SWRAUTH_LOGIN_KEY"}
+
+--- Checks one option's value.
+-- @treturn true|nil
+-- @treturn[2] string what is wrong, a predicate that reads after the
+--   option's name ("must be an integer >= 1")
+function M.check(name, v)
+  local ok, err = fields.check({[name] = v}, M.OPTIONS, "option")
+  if not ok then return nil, err end
+  local rule = RULES[name]
+  if rule then return rule(v) end
+  return true
+end
+
 
 --- The fields a release file may set, and their types.
 M.FILE_FIELDS = {
@@ -35,6 +113,77 @@ local SETTINGS = {
   -- A time limit of 0 means none.
   {"timeout", "timeout", "SWRAUTH_TIMEOUT", "number", true},
 }
+
+--- Checks a whole options table and settles it: defaults filled in, the
+-- project (from `region` when only that is given), the engines'
+-- environment overrides with the secret variables removed (not even
+-- `env` may hand those to an engine).
+-- @treturn table|nil the settled options (a new table)
+-- @treturn[2] string what is wrong ("option 'retries' must be ...")
+function M.settle(opts)
+  if type(opts) ~= "table" then return nil, "options must be a table, got " .. type(opts) end
+  for k, v in pairs(opts) do
+    local ok, why = M.check(k, v)
+    if not ok then
+      if M.OPTIONS[k] == nil or why:find("^option") then return nil, why end
+      return nil, "option '" .. k .. "' " .. why
+    end
+  end
+  local o = {}
+  for k, v in pairs(M.DEFAULTS) do o[k] = v end
+  for k, v in pairs(opts) do o[k] = v end
+  o.project = o.project or o.region
+  if not o.project then return nil, "option 'project' is required (e.g. 'cn-north-4')" end
+  local region = o.project:match("^[^_]+")
+  if o.region and o.region ~= region then
+    return nil, "option 'region' ('" .. o.region .. "') does not match the project's region ('"
+      .. region .. "')"
+  end
+  local env = {}
+  for k, v in pairs(o.env or {}) do env[k] = v end
+  for _, name in ipairs(M.SECRET_VARIABLES) do env[name] = false end
+  o.env = env
+  return o
+end
+
+local RELEASE = {source = "string", repository = "string", tags = "table"}
+
+--- Checks a release request `{source=, repository=, tags={...}}` and
+-- gives its references, REGISTRY/REPOSITORY:TAG, each once, in order.
+-- @tparam table spec
+-- @tparam string registry
+-- @treturn table|nil the references
+-- @treturn[2] string what is wrong
+-- @treturn[2] boolean true for misuse (a malformed table), nil for a bad
+--   value (an image name, a repository or a tag)
+function M.release(spec, registry)
+  if type(spec) ~= "table" then return nil, "table expected, got " .. type(spec), true end
+  local ok, err = fields.check(spec, RELEASE)
+  if not ok then return nil, err, true end
+  for _, k in ipairs {"source", "repository", "tags"} do
+    if spec[k] == nil then return nil, "field '" .. k .. "' is required", true end
+  end
+  if #spec.tags == 0 then return nil, "field 'tags' is empty", true end
+  if spec.source == "" then return nil, "field 'source' is empty", true end
+  for i, t in ipairs(spec.tags) do
+    if type(t) ~= "string" then return nil, "tags[" .. i .. "] must be a string, got " .. type(t), true end
+  end
+  ok, err = engines.check_name(spec.source)
+  if not ok then return nil, "source: " .. err end
+  ok, err = swrauth.check("repository", spec.repository)
+  if not ok then return nil, "repository " .. text.quote(spec.repository) .. " " .. err end
+  local refs, seen = {}, {}
+  for _, t in ipairs(spec.tags) do
+    ok, err = swrauth.check("tag", t)
+    if not ok then return nil, "tag " .. text.quote(t) .. " " .. err end
+    local ref = registry .. "/" .. spec.repository .. ":" .. t
+    if not seen[ref] then
+      seen[ref] = true
+      refs[#refs + 1] = ref
+    end
+  end
+  return refs
+end
 
 --- Loads a release file: a Lua chunk run with an empty environment that
 -- returns a table of `FILE_FIELDS`.
@@ -98,14 +247,14 @@ function M.pipeline(a, sys, file)
       -- A number that does not read as one fails its option's rule (NaN).
       if kind == "number" then v = tonumber(v) or 0 / 0 end
       if not (zero_none and v == 0) then
-        local ok, why = pipeline.check_option(name, v)
+        local ok, why = M.check(name, v)
         if not ok then return nil, from .. " " .. text.quote(tostring(raw)) .. " " .. why end
         o[name] = v
       end
     end
   end
   if o.region then
-    local ok, why = pipeline.check_option("region", o.region)
+    local ok, why = M.check("region", o.region)
     if not ok then return nil, "release file " .. file.path .. ": region " .. text.quote(o.region) .. " " .. why end
   end
   if not o.project and not o.region then

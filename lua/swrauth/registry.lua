@@ -311,4 +311,36 @@ function C:put_manifest(repo, tags, m)
   return out
 end
 
+--- Adds tags to a manifest: GETs it once (`from`, a tag or a digest),
+-- then PUTs it under each tag in turn, in request batches that stop at
+-- the first failure; a transient failure is tried again from the tag
+-- that failed (`steps:call`: the one retry loop).
+-- @tparam table steps a `swrauth.steps` runner
+-- @tparam string repo NS/NAME
+-- @tparam string from a tag or a digest
+-- @tparam table tags the tags to add
+-- @tparam function on_tag called as `on_tag(i, digest, attempt)` for each
+--   tag added, in order
+-- @treturn true|nil
+-- @treturn[2] string message
+-- @treturn[2] integer the index of the tag that was not added first
+function C:add_tags(steps, repo, from, tags, on_tag)
+  local m, err = steps:call("tag", "GET " .. self.o.registry .. "/v2/" .. repo .. "/manifests/"
+    .. from, function() return self:get_manifest(repo, from) end)
+  if not m then return nil, err, 1 end
+  local next_tag = 1
+  local ok, perr = steps:call("tag", "PUT " .. repo .. ":" .. tags[1], function(attempt)
+    local list, why, transient = self:put_manifest(repo, {table.unpack(tags, next_tag)}, m)
+    for _, it in ipairs(list or {}) do
+      if it.error then return nil, it.error, it.transient end
+      on_tag(next_tag, it.digest, attempt)
+      next_tag = next_tag + 1
+    end
+    if next_tag > #tags then return true end
+    return nil, why, transient
+  end)
+  if not ok then return nil, perr, next_tag end
+  return true
+end
+
 return M

@@ -111,7 +111,8 @@ end
 
 --- Records a step done (and reports it, outside a dry run).
 function S:record(name, detail, seconds, attempts)
-  local rec = {step = name, detail = self.redact(detail), seconds = seconds, attempts = attempts}
+  local rec = {step = name, detail = self.redact(detail), attempts = attempts,
+               seconds = math.floor(seconds * 1000 + 0.5) / 1000}
   self.done[#self.done + 1] = rec
   if not self.dry_run then
     self:_event {kind = "step", step = name, detail = detail, seconds = seconds, attempts = attempts}
@@ -124,10 +125,11 @@ function S:record_failure(name, detail, message, attempts)
                                attempts = attempts or 1, error = self.redact(message)}
 end
 
---- Records a line a dry run shows instead of running it, as step `name`.
+--- Records a line a dry run shows instead of running it, as step `name`
+-- (none: the line only).
 function S:dry(name, detail, line)
   self.commands[#self.commands + 1] = self.redact(line)
-  self:record(name, detail, 0, 0)
+  if name then self:record(name, detail, 0, 0) end
 end
 
 -- Waits before attempt n + 1, saying why.
