@@ -34,6 +34,17 @@ __attribute__((unused)) static int tap_eq(const char *p, size_t n, const char *w
   return n == strlen(want) && memcmp(p, want, n) == 0;
 }
 
+/* Lowercase hex of p[0..n) into out (2n + 1 bytes). */
+__attribute__((unused)) static void hex(const unsigned char *p, size_t n, char *out) {
+  static const char d[] = "0123456789abcdef";
+  size_t i;
+  for (i = 0; i < n; i++) {
+    out[2 * i] = d[p[i] >> 4];
+    out[2 * i + 1] = d[p[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
 static int tap_done(void) {
   printf("1..%d\n", tap_n);
   return tap_failed ? 1 : 0;

@@ -8,16 +8,6 @@
 #include "swrauth.h"
 #include "tap.h"
 
-static void hex(const unsigned char *p, size_t n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  size_t i;
-  for (i = 0; i < n; i++) {
-    out[2 * i] = d[p[i] >> 4];
-    out[2 * i + 1] = d[p[i] & 15];
-  }
-  out[2 * n] = '\0';
-}
-
 typedef struct rfc_case {
   int id;
   unsigned char key[131];

@@ -36,16 +36,6 @@ void __wrap_swrauth_wipe(void *p, size_t n) {
 
 static swrauth_hmac *H;
 
-static void hex(const unsigned char *p, size_t n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  size_t i;
-  for (i = 0; i < n; i++) {
-    out[2 * i] = d[p[i] >> 4];
-    out[2 * i + 1] = d[p[i] & 15];
-  }
-  out[2 * n] = '\0';
-}
-
 static swrauth_slice S(const char *s) {
   return (swrauth_slice){s, s ? strlen(s) : 0};
 }

@@ -11,14 +11,7 @@ M.DIGEST_A = "sha256:" .. ("a"):rep(64)
 M.DIGEST_B = "sha256:" .. ("b"):rep(64)
 
 local fs = require "swrauth.fs"
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("tests.spec.support").read
 
 --- A new fake. `plan` is a list: entry N answers call N, as
 -- `{status, stderr}` or "CODE|STDERR" or a function(call) returning
