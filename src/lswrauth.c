@@ -256,6 +256,10 @@ static void push_image_fields(lua_State *L, const swrauth_image *im) {
     luaL_error(L, "swrauth: %s", err.msg);
   swrauth_repository_split(repo, rlen, &ns, &name);
   set_slice(L, "registry", im->domain);
+  /* Whether the reference names its registry ("team/app" does not: docker
+  ** takes it on docker.io). */
+  lua_pushboolean(L, !im->domain_defaulted);
+  lua_setfield(L, -2, "registry_given");
   lua_pushlstring(L, repo, rlen);
   lua_setfield(L, -2, "repository");
   set_slice(L, "namespace", ns);

@@ -39,13 +39,12 @@ local M = {}
 local swrauth = require "swrauth"
 local json = require "swrauth.json"
 local fs = require "swrauth.fs"
-local fields = require "swrauth.fields"
-local paths = require "swrauth.paths"
+local helperconfig = require "swrauth.helperconfig"
 local credentials = require "swrauth.credentials"
 local proc = require "swrauth.proc"
 
 local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
-local find, sub, format, lower = string.find, string.sub, string.format, string.lower
+local find, sub, lower = string.find, string.sub, string.lower
 local concat = table.concat
 
 M.NAME = "docker-credential-swr"
@@ -61,11 +60,6 @@ M.ENV = {
   log = "SWRAUTH_HELPER_LOG",
   registry = "SWRAUTH_REGISTRY",
   project = "SWRAUTH_PROJECT",
-}
-
-local CONFIG_FIELDS = {
-  registries = "table", ak = "string", login_key = "string", sk = "string",
-  credentials_file = "string", log = "string",
 }
 
 local function nonempty(v)
@@ -100,17 +94,8 @@ local function trim(s)
   return (s:gsub("^[ \t\n\v\f\r]+", ""):gsub("[ \t\n\v\f\r]+$", ""))
 end
 
---- The registry host of a server URL as clients pass it: the scheme, any
--- path and a default port (`:443`) dropped, lowercased.
--- @tparam string url
--- @treturn string
-function M.host(url)
-  local h = url:gsub("^[%a][%w+.-]*://", "")
-  h = h:match("^([^/]*)") or h
-  h = lower(h)
-  h = h:gsub(":443$", "")
-  return h
-end
+--- The registry host of a server URL (see `swrauth.helperconfig.host`).
+M.host = helperconfig.host
 
 --- The region of an SWR registry host (`swr.REGION.myhuaweicloud.com`,
 -- or the region's own domain: see `swrauth.parse("registry")`), or nil.
@@ -125,55 +110,8 @@ end
 
 ---------------------------------------------------------------- config
 
---- The helper's config file path (see `swrauth.paths.helper_config`).
-M.config_path = paths.helper_config
-
---- Reads the config file.
--- @tparam function getenv
--- @treturn table the config (`{}` when there is no file), with `path`
--- @treturn[2] nil
--- @treturn[2] string what is wrong
-function M.load_config(getenv)
-  local path = M.config_path(getenv)
-  if not path then return {registries = {}} end
-  local f, oerr, code = io.open(path, "rb")
-  if not f then
-    if code == 2 and not nonempty(getenv(M.ENV.config)) then return {registries = {}} end
-    return nil, "cannot read config file " .. tostring(oerr)
-  end
-  local mode = fs.mode(path)
-  if mode and mode % 64 & tonumber("66", 8) ~= 0 then
-    f:close()
-    return nil, format("config file %s has mode %04o: other users may read or change it; "
-      .. "it is not used until it is private (chmod 600 %s)", path, mode, path)
-  end
-  local text, rerr = f:read("a")
-  f:close()
-  if not text then return nil, "cannot read config file " .. path .. ": " .. tostring(rerr) end
-  local cfg, msg, line, col = json.parse(text)
-  if cfg == nil then
-    return nil, format("config file %s: line %d, column %d: %s", path, line, col, msg)
-  end
-  if type(cfg) ~= "table" or json.is_array(cfg) or cfg == json.null then
-    return nil, "config file " .. path .. ": not a JSON object"
-  end
-  local ok, ferr = fields.check(cfg, CONFIG_FIELDS)
-  if not ok then return nil, "config file " .. path .. ": " .. ferr end
-  if cfg.registries and (json.is_array(cfg.registries) or cfg.registries == json.null) then
-    return nil, "config file " .. path .. ": field 'registries' must be an object"
-  end
-  local regs = {}
-  for host, project in pairs(cfg.registries or {}) do
-    if type(project) ~= "string" then
-      return nil, "config file " .. path .. ": registries['" .. host .. "'] must be a string "
-        .. "(a project, or \"\" for the default)"
-    end
-    regs[M.host(host)] = project
-  end
-  cfg.registries = regs
-  cfg.path = path
-  return cfg
-end
+--- The helper's config file path and its reader (`swrauth.helperconfig`).
+M.config_path, M.load_config = helperconfig.path, helperconfig.load
 
 ---------------------------------------------------------------- serving
 

@@ -35,24 +35,8 @@ export PATH
 mkdir -p "$T/priv" "$T/k8s"
 chmod 700 "$T/priv"
 
-# The configure-docker and config commands: through bin/swrauth when it has
-# them, else straight from their module.
-if "$SWRAUTH" --help 2>/dev/null | grep -q 'configure-docker'; then
-  SWC="$SWRAUTH"
-else
-  echo "# bin/swrauth has no configure-docker yet: using swrauth.cli_config directly"
-  cat >"$T/swc.lua" <<EOF
-package.path = "$ROOT/lua/?.lua;" .. package.path
-package.cpath = "$ROOT/?.so;" .. package.cpath
-os.exit(require("swrauth.cli_config").main(arg))
-EOF
-  cat >"$T/swc" <<EOF
-#!/bin/sh
-exec ${LUA:-lua5.4} "$T/swc.lua" "\$@"
-EOF
-  chmod +x "$T/swc"
-  SWC="$T/swc"
-fi
+# The configure-docker and config commands.
+SWC="$SWRAUTH"
 
 # swc NAME CREDS ARGS...: the config commands with a credential source
 # (none, sdk, key); output in $T/out/NAME.{out,err}, status in SWC_RC.
@@ -84,9 +68,24 @@ mkdir -p "$T/layout"
 oci_layout "$T/layout" 1.0
 
 # ------------------------------------------------------------ the helper
-mkdir -p "$XDG_CONFIG_HOME/swrauth"
-printf '{"registries": {"%s": "%s"}}\n' "$REG_HOST" "$E2E_PROJECT" >"$XDG_CONFIG_HOME/swrauth/config.json"
-chmod 600 "$XDG_CONFIG_HOME/swrauth/config.json"
+# configure-docker for a registry that is not swr.REGION...: it needs the
+# project, and records it in the helper's config, so that the helper
+# answers with it without SWRAUTH_PROJECT/SWRAUTH_REGISTRY in docker's
+# environment.
+swc configure-noproject none configure-docker --registry "$REG_HOST"
+is "configure-docker without a project for a non-SWR registry: usage error" "$SWC_RC" 2
+swc configure-docker none configure-docker --project "$E2E_PROJECT" --registry "$REG_HOST"
+check "swrauth configure-docker exits 0" test "$SWC_RC" -eq 0
+is "configure-docker: credHelpers in docker's config.json" \
+  "$(grep -c "\"$REG_HOST\": \"swr\"" "$DOCKER_CONFIG/config.json")" 1
+is "configure-docker: credHelpers in containers' auth.json" \
+  "$(grep -c "\"$REG_HOST\": \"swr\"" "$REGISTRY_AUTH_FILE")" 1
+is "configure-docker: files are 0600" \
+  "$(stat -c %a "$DOCKER_CONFIG/config.json") $(stat -c %a "$REGISTRY_AUTH_FILE")" "600 600"
+is "configure-docker: the project of the registry recorded in the helper's config, mode 0600" \
+  "$(grep -c "\"$REG_HOST\": \"$E2E_PROJECT\"" "$XDG_CONFIG_HOME/swrauth/config.json") $(stat -c %a "$XDG_CONFIG_HOME/swrauth/config.json")" "1 600"
+is "configure-docker says what it wrote in the helper's config" \
+  "$(grep -c "config.json: registries\[$REG_HOST\] = $E2E_PROJECT (added)" "$T/out/configure-docker.err")" 1
 export SWRAUTH_HELPER_LOG="$T/logs/helper.log"
 
 printf '%s\n' "$REG_HOST" | with_sdk "$HELPER" get >"$T/priv/get.json" 2>"$T/out/get.err"
@@ -97,15 +96,6 @@ printf 'https://index.docker.io/v1/\n' | with_sdk "$HELPER" get >"$T/out/get-hub
 _rc=$?
 is "helper get: an unserved registry is not found (exit 1)" \
   "$(cat "$T/out/get-hub.out") $_rc" "credentials not found in native keychain 1"
-
-swc configure-docker none configure-docker --registry "$REG_HOST"
-check "swrauth configure-docker exits 0" test "$SWC_RC" -eq 0
-is "configure-docker: credHelpers in docker's config.json" \
-  "$(grep -c "\"$REG_HOST\": \"swr\"" "$DOCKER_CONFIG/config.json")" 1
-is "configure-docker: credHelpers in containers' auth.json" \
-  "$(grep -c "\"$REG_HOST\": \"swr\"" "$REGISTRY_AUTH_FILE")" 1
-is "configure-docker: files are 0600" \
-  "$(stat -c %a "$DOCKER_CONFIG/config.json") $(stat -c %a "$REGISTRY_AUTH_FILE")" "600 600"
 
 # ------------------------------------------------------------ skopeo
 check "skopeo (credHelpers in auth.json) pushes through the helper" \

@@ -545,14 +545,38 @@ describe("swrauth configure-docker and config (cli.main)", function()
     end
   end
 
-  it("configure-docker adds credHelpers to both files", function()
+  it("configure-docker adds credHelpers to both files, and the project to the helper's config", function()
     assert.equal(0, run("configure-docker", "--project", "cn-north-4", "127.0.0.1:5000"))
     local helpers = '{\n\t"auths": {},\n\t"credHelpers": {\n\t\t"127.0.0.1:5000": "swr"\n\t}\n}'
     assert.equal(helpers, read(tmp .. "/docker/config.json"))
     assert.equal(helpers, read(tmp .. "/containers/auth.json"))
+    local cfg = tmp .. "/.config/swrauth/config.json"
     assert.equal("configure-docker: " .. tmp .. "/docker/config.json: credHelpers[127.0.0.1:5000] = swr (added)\n"
-      .. "configure-docker: " .. tmp .. "/containers/auth.json: credHelpers[127.0.0.1:5000] = swr (added)\n", err)
+      .. "configure-docker: " .. tmp .. "/containers/auth.json: credHelpers[127.0.0.1:5000] = swr (added)\n"
+      .. "configure-docker: " .. cfg .. ": registries[127.0.0.1:5000] = cn-north-4 (added)\n", err)
+    assert.equal('{\n  "registries": {\n    "127.0.0.1:5000": "cn-north-4"\n  }\n}\n', read(cfg))
+    assert.equal(tonumber("600", 8), (fs.mode(cfg)))
     assert.equal("", out)
+    -- The helper answers that registry with that project, no variable needed.
+    local helper = require("swrauth.credhelper")
+    local hout = {}
+    assert.equal(0, helper.main({"get"}, {out = function(s) hout[#hout + 1] = s end,
+      getenv = function(k) return env[k] end, stdin = function() return "127.0.0.1:5000" end}))
+    assert.matches('"Username":"cn%-north%-4@' .. AK .. '"', table.concat(hout))
+    -- --remove takes the record out too, keeping other fields.
+    assert.equal(0, run("configure-docker", "--remove", "127.0.0.1:5000", "-q"))
+    assert.equal('{\n  "registries": {}\n}\n', read(cfg))
+  end)
+  it("configure-docker records a sub-project for an SWR host, and needs a project elsewhere", function()
+    assert.equal(0, run("configure-docker", "--project", "cn-north-4_team", "--only", "docker", "-q"))
+    assert.equal('{\n  "registries": {\n    "' .. SWR .. '": "cn-north-4_team"\n  }\n}\n',
+                 read(tmp .. "/.config/swrauth/config.json"))
+    assert.equal(2, run("configure-docker", "h.example"))
+    assert.equal("swrauth: configure-docker: h.example is not an SWR registry host "
+      .. "(swr.REGION.myhuaweicloud.com): give --project (or SWRAUTH_PROJECT), which the helper "
+      .. "records for it\nTry 'swrauth --help'.\n", err)
+    assert.equal(2, run("configure-docker", "--project", "cn-east-3", SWR))
+    assert.matches("project 'cn%-east%-3' is not in region cn%-north%-4 of " .. SWR:gsub("%p", "%%%0"), err)
   end)
   it("configure-docker defaults to the project's registry, and --remove undoes it", function()
     assert.equal(0, run("configure-docker", "--project", "cn-north-4", "--only", "docker", "-q"))
@@ -561,12 +585,12 @@ describe("swrauth configure-docker and config (cli.main)", function()
     assert.is_nil(read(tmp .. "/containers/auth.json"))
     assert.equal(0, run("--json", "configure-docker", "--project", "cn-north-4", "--only", "docker", "--remove"))
     assert.equal('{\n\t"auths": {}\n}', read(tmp .. "/docker/config.json"))
-    assert.equal('{"entries":[{"changed":true,"file":"' .. tmp .. '/docker/config.json","registry":"' .. SWR
-      .. '"}],"helper":"swr","ok":true,"remove":true}\n', out)
+    assert.equal('{"entries":[{"changed":true,"entry":"credHelpers[' .. SWR .. ']","file":"' .. tmp
+      .. '/docker/config.json","registry":"' .. SWR .. '"}],"helper":"swr","ok":true,"remove":true}\n', out)
   end)
   it("configure-docker warns when the helper is not on PATH", function()
     env.PATH = "/nonexistent"
-    assert.equal(0, run("configure-docker", "--registry", "h.example", "-q"))
+    assert.equal(0, run("configure-docker", "--registry", "h.example", "--project", "cn-north-4", "-q"))
     assert.equal("warning: docker-credential-swr is not on PATH: docker, podman and skopeo will fail to run it\n",
                  err)
   end)
@@ -579,7 +603,7 @@ describe("swrauth configure-docker and config (cli.main)", function()
   it("configure-docker fails cleanly on a corrupt file", function()
     assert(support.mkdir(tmp .. "/docker"))
     write(tmp .. "/docker/config.json", "{oops")
-    assert.equal(1, run("configure-docker", "--registry", "h.example", "-q"))
+    assert.equal(1, run("configure-docker", "--registry", "h.example", "--project", "cn-north-4", "-q"))
     assert.equal("swrauth: configure-docker: " .. tmp .. "/docker/config.json: line 1, column 2: invalid "
       .. "character 'o' looking for beginning of object key string (the file is left as it is)\n", err)
     assert.equal("{oops", read(tmp .. "/docker/config.json"))

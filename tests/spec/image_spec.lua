@@ -33,6 +33,13 @@ local function refused(s, pat)
 end
 
 describe("parse image", function()
+  it("says whether the reference names its registry", function()
+    assert.is_false(parse("team/app:1").registry_given)
+    assert.is_false(parse("ubuntu").registry_given)
+    assert.is_true(parse("docker.io/team/app").registry_given)
+    assert.is_true(parse("localhost/app").registry_given)
+    assert.is_true(parse("r.example:5000/team/app:1").registry_given)
+  end)
   it("defaults the registry, library/ and the tag", function()
     same("ubuntu", { registry = "docker.io", repository = "library/ubuntu",
                      namespace = "library", name = "ubuntu", tag = "latest",
