@@ -198,10 +198,13 @@ k8s_case() {
   _k8s_n=$((_k8s_n + 1))
   _fmt=$1
   shift
-  _label="$_name -o $_fmt${*:+ $*}"
+  # -o and --output alternate: both are the format, for kubectl and swrauth.
+  _o=-o
+  [ $((_k8s_n % 2)) -eq 0 ] && _o=--output
+  _label="$_name $_o $_fmt${*:+ $*}"
   kubectl create secret docker-registry "$_name" --docker-server="$REG_HOST" \
     --docker-username="$E2E_PROJECT@$K_AK" --docker-password="$K_KEY" "$@" \
-    --dry-run=client -o "$_fmt" >"$T/k8s/kubectl$_k8s_n" 2>"$T/k8s/kubectl$_k8s_n.err"
+    --dry-run=client "$_o" "$_fmt" >"$T/k8s/kubectl$_k8s_n" 2>"$T/k8s/kubectl$_k8s_n.err"
   # swrauth's options: --docker-email and -n map to --email and -n.
   _sw_args=
   while [ $# -gt 0 ]; do
@@ -212,9 +215,10 @@ k8s_case() {
     shift
   done
   # shellcheck disable=SC2086
-  SWRAUTH_AK="$K_AK" SWRAUTH_LOGIN_KEY="$K_KEY" "$SWC" config kubernetes "$_name" \
-    --project "$E2E_PROJECT" --registry "$REG_HOST" -o "$_fmt" $_sw_args \
+  (cd "$T/k8s" && SWRAUTH_AK="$K_AK" SWRAUTH_LOGIN_KEY="$K_KEY" "$SWC" config kubernetes "$_name" \
+    --project "$E2E_PROJECT" --registry "$REG_HOST" "$_o" "$_fmt" $_sw_args) \
     >"$T/k8s/swrauth$_k8s_n" 2>"$T/k8s/swrauth$_k8s_n.err"
+  [ ! -e "$T/k8s/$_fmt" ] || not_ok "$_o $_fmt wrote a file named $_fmt"
   if [ -s "$T/k8s/kubectl$_k8s_n" ] && cmp -s "$T/k8s/kubectl$_k8s_n" "$T/k8s/swrauth$_k8s_n"; then
     ok "kubectl's Secret equals swrauth's: $_label"
   else

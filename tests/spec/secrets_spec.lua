@@ -19,7 +19,7 @@
 --    and ctr forms), `config kubernetes|containerd|gitlab|crictl`, the
 --    helper's `get`; ctr's argv (the --user value, with a warning); files
 --    that are credentials by design (config.json / auth.json `auths`,
---    `--output` files) -- and each such file is mode 0600;
+--    `--file` files) -- and each such file is mode 0600;
 --  * engines read the key on standard input only as "KEY\n";
 --  * no engine's environment has HUAWEICLOUD_SDK_SK or SWRAUTH_LOGIN_KEY;
 --  * temporary files swrauth makes are 0600 in 0700 directories and are
@@ -779,18 +779,18 @@ describe("secret hygiene", function()
       for i = 2, #p do
         local extra = p[i]
         local label = name .. (#extra > 0 and " " .. table.concat(extra, " ") or "")
-        it("config " .. label .. " on stdout (its purpose) and with --output (0600)", function()
+        it("config " .. label .. " on stdout (its purpose) and with --file (0600)", function()
           local base = {"--project", PROJECT, "--registry", REG, "config", name}
           local r = run {args = with(base, extra), creds = "sdk"}
           expect(r, 0)
           check_hygiene(r, {stdout = true})
           local out = D .. "/out/" .. name .. i .. ".txt"
-          r = run {args = with(base, extra, {"--output", out}), creds = "csv"}
+          r = run {args = with(base, extra, {"--file", out}), creds = "csv"}
           expect(r, 0)
           check_hygiene(r, {files = {[out] = true}})
           assert.equal("600", tree(D .. "/out")[1].mode)
           assert.truthy(read(out))
-          r = run {args = with({"--json"}, base, extra, {"--output", out}), creds = "key"}
+          r = run {args = with({"--json"}, base, extra, {"--file", out}), creds = "key"}
           expect(r, 0)
           check_hygiene(r, {files = {[out] = true}})
           r = run {args = with({"--dry-run"}, base, extra), creds = "key"}
@@ -804,10 +804,10 @@ describe("secret hygiene", function()
       expect(r, 0)
       check_hygiene(r)
     end)
-    it("--output over an existing world-readable file leaves it 0600", function()
+    it("--file over an existing world-readable file leaves it 0600", function()
       local out = D .. "/out/crictl.txt"
       write(out, "old\n", "644")
-      local r = run {args = {"--project", PROJECT, "config", "crictl", "--output", out}, creds = "sdk"}
+      local r = run {args = {"--project", PROJECT, "config", "crictl", "--file", out}, creds = "sdk"}
       expect(r, 0)
       check_hygiene(r, {files = {[out] = true}})
     end)

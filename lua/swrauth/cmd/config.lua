@@ -40,19 +40,24 @@ function M.add_to_parser(parser)
     subs[name]:option("--file", "The file to write (default: see above).")
     subs[name]:flag("--logout", "Remove the registry's entry (only that one) instead.")
   end
+  -- As kubectl: -n/--namespace, and -o/--output is the format.
   local k = subs.kubernetes
   k:argument("name", "The Secret's name.")
-  k:option("-n --namespace", "The Secret's namespace.")
+  k:option("--namespace", "The Secret's namespace (also -n).")
+    :hidden_name("-n")
   k:option("--email", "The docker-email field.")
-  k:option("-o --format", "yaml or json.", "yaml"):choices {"yaml", "json"}
+  k:option("--output", "The format, yaml or json, as kubectl's -o/--output (also -o)", "yaml")
+    :choices {"yaml", "json"}:hidden_name("-o --format")
   subs.containerd:option("--config-version", "2 (containerd 1.x, plugin "
-    .. "io.containerd.grpc.v1.cri) or 3 (containerd 2.x, io.containerd.cri.v1.images).", "2")
+    .. "io.containerd.grpc.v1.cri) or 3 (containerd 2.x, io.containerd.cri.v1.images)", "2")
     :choices {"2", "3"}
   subs.gitlab:option("--helper", "Print {\"credHelpers\":{REGISTRY:NAME}} instead (no secret; "
     .. "the runner needs docker-credential-NAME and the credentials).")
   for _, name in ipairs {"kubernetes", "containerd", "gitlab", "crictl"} do
-    subs[name]:option("--output", "Write to this file (mode 0600, replaced atomically) instead "
-      .. "of standard output.")
+    local file = subs[name]:option("--file", "Write to this file (mode 0600, replaced atomically) "
+      .. "instead of standard output.")
+    -- containerd, gitlab and crictl took the file as --output before.
+    if name ~= "kubernetes" then file:hidden_name("--output") end
   end
   return made
 end
@@ -120,7 +125,7 @@ local PRINTERS = {
     end,
     make = function(a, registry, user, key)
       return exports.kubernetes_secret {name = a.name, namespace = a.namespace, email = a.email,
-        format = a.format or "yaml", registry = registry, username = user, password = key}
+        format = a.output or "yaml", registry = registry, username = user, password = key}
     end,
   },
   containerd = {make = function(a, registry, user, key)
@@ -154,11 +159,11 @@ local function print_login(kind, a, ui)
   local cred, user = login_of(a, ui, step, t.project)
   if not cred then return user end
   local out = printer.make(a, t.registry, user, a.dry_run and text.REDACTED or cred.key)
-  if a.output and not a.dry_run then
-    local ok, err = fs.write_atomic(a.output, out)
+  if a.file and not a.dry_run then
+    local ok, err = fs.write_atomic(a.file, out)
     if not ok then return fail(a, ui, step, err) end
-    ui:info(step .. ": wrote " .. a.output)
-    if a.json then ui:json {ok = true, file = a.output, registry = t.registry, user = user} end
+    ui:info(step .. ": wrote " .. a.file)
+    if a.json then ui:json {ok = true, file = a.file, registry = t.registry, user = user} end
     return ui.EXIT.ok
   end
   ui.out(out)
