@@ -23,8 +23,8 @@ M.EXIT = {ok = 0, runtime = 1, usage = 2, credentials = 3, engine = 4}
 local EXIT = M.EXIT
 
 --- The commands, in the order `--help` lists them.
-M.COMMANDS = {"key", "login-command", "login", "logout", "tag", "push", "release", "parse",
-              "configure-docker", "config", "version"}
+M.COMMANDS = {"key", "login-command", "login", "check", "logout", "tag", "push", "release",
+              "parse", "configure-docker", "config", "version"}
 
 local function module_of(name)
   return "swrauth.cmd." .. name:gsub("%-", "_")

@@ -28,6 +28,8 @@
 -- - `auth_store`: the auth file its login and logout rewrite, "docker"
 --   (config.json) or "containers" (auth.json); nil for ctr;
 -- - `key_in_argv`: true for ctr;
+-- - `explain(message)`: what a failure's message means, when the engine
+--   says too little (ctr), or nil;
 -- - `wants_digestfile`: the push or copy takes `--digestfile`;
 -- - `wants_hosts_dir`: TLS trust comes from a containerd hosts directory
 --   (see `hosts_toml`) rather than a CA directory.
@@ -264,6 +266,14 @@ M.ctr = {
   end,
   digest = digest_in_progress,
   digest_query = function(_, ref) return cmd {"ctr", "image", "ls", "name==" .. ref} end,
+  -- ctr speaks plain HTTP to localhost unless it has a hosts directory: an
+  -- HTTPS registry answers "400 Bad Request" and nothing more.
+  explain = function(output)
+    if output:find("400 Bad Request", 1, true) then
+      return "the registry takes HTTPS and ctr spoke plain HTTP to it: give --cert-dir with "
+        .. "the registry's CA (ctr uses plain HTTP for localhost without one)"
+    end
+  end,
 }
 
 --- Whether an image name can be handed to an engine as an argument: a

@@ -31,11 +31,11 @@ local authfile = require "swrauth.authfile"
 local engines = require "swrauth.engines"
 local context = require "swrauth.context"
 local registry = require "swrauth.registry"
+local release = require "swrauth.release"
 local steps = require "swrauth.steps"
 local proc = require "swrauth.proc"
 
-local type, ipairs, tostring, error, setmetatable = type, ipairs, tostring, error,
-  setmetatable
+local type, ipairs, error, setmetatable = type, ipairs, error, setmetatable
 
 --- The options, their defaults and checks: see `swrauth.options`.
 M.OPTIONS, M.DEFAULTS, M.SECRET_VARIABLES = options.OPTIONS, options.DEFAULTS,
@@ -191,7 +191,8 @@ function P:_pushed(step, e, c, ref, res, err, kind)
   c:remove()
   if not res then
     self.failed[ref] = step
-    return self:_fail(step, err, kind)
+    local why = e.explain and e.explain(err)
+    return self:_fail(step, why and err .. " (" .. why .. ")" or err, kind)
   end
   local r = {reference = ref, digest = d}
   if not self.o.dry_run then self.pushed[#self.pushed + 1] = r end
@@ -217,36 +218,40 @@ end
 
 ---------------------------------------------------------------- methods
 
--- login and logout: the engine rewrites its auth file (see `_auth_step`);
--- ctr keeps no login, so nothing runs for it.
-function P:_auth(step, key, none, retry)
+-- login and logout: the engine rewrites its auth file (see `_auth_step`).
+function P:_auth(step, key, retry)
   local e, c, kind = self:_setup(step, key)
   if not e then return nil, c, kind end
   local detail = step == "login" and self:_login_detail() or self.registry
-  local res, err, k = true, nil, nil
-  if e[step] then
-    res, err, k = self.steps:run(self:_auth_step(e, step, detail, e[step](c), retry))
-  else
-    self.steps:record(step, detail .. none, 0, 1)
-  end
+  local res, err, k = self.steps:run(self:_auth_step(e, step, detail, e[step](c), retry))
   c:remove()
   if not res then return self:_fail(step, err, k) end
   return true
 end
 
 --- Logs the engine in to the registry (the key on its standard input).
--- ctr keeps no login: this only checks that there are credentials.
+-- ctr keeps no login (the key goes with each push): the registry is asked
+-- whether the credentials log in instead (see `check`).
 -- @treturn true|nil
 -- @treturn[2] string message naming the step
 -- @treturn[2] string kind
 function P:login()
-  return self:_auth("login", true, " (ctr: the key goes with each push)", true)
+  local e, eerr = self:engine()
+  if not e then return self:_fail("login", eerr, "engine") end
+  if not e.login then return self:check("login") end
+  return self:_auth("login", true, true)
 end
 
 --- Logs the engine out of this registry only (other logins stay).
 -- @treturn true|nil
 function P:logout()
-  return self:_auth("logout", false, " (ctr keeps no login)", false)
+  local e, eerr = self:engine()
+  if not e then return self:_fail("logout", eerr, "engine") end
+  if not e.logout then
+    self.steps:record("logout", self.registry .. " (ctr keeps no login)", 0, 1)
+    return true
+  end
+  return self:_auth("logout", false, false)
 end
 
 --- Tags an image: locally, or (skopeo) by copying it in the registry.
@@ -281,165 +286,56 @@ function P:push(ref)
                                                          command = e.push(c, ref), retry = true})
 end
 
--- Copies FROM (any skopeo image name, or a reference with `remote`) to REF.
-function P:_copy(step, from, ref, remote)
-  local e, c, kind = self:_setup(step, false, true)
-  if not e then return nil, c, kind end
-  local command = remote and e.remote_tag(c, from, ref) or e.copy(c, from, ref)
-  self:plan {ref}
-  return self:_pushed(step, e, c, ref, self.steps:run {name = step, detail = from .. " -> " .. ref,
-                                                       command = command, retry = true})
-end
-
--- release with skopeo: the login and the copy of SOURCE to REF at the
--- same time. The copy reads the credentials from a private auth file, so
--- it does not wait for the login, which still runs (under the auth-file
--- lock) and stores the login as `login` does. Attempt 1 of both runs at
--- once; what failed is then retried, the login first; a failed login
--- stops the release even when the copy went through (then listed as
--- pushed). Returns as `_copy` does.
-function P:_login_and_copy(source, ref)
-  local e, c, kind = self:_setup("login", true)
-  if not e then return nil, c, kind end
-  local e2, cc, k2 = self:_setup("push", false, true)
-  if not e2 then c:remove(); return nil, cc, k2 end
-  if self.o.dry_run then
-    cc.authfile = "$TMPDIR/auth.json"
-  else
-    local priv, perr = authfile.private(self.registry, self.cred.user, self.cred.key)
-    if not priv then c:remove(); cc:remove(); return self:_fail("login", perr) end
-    cc.tmp[#cc.tmp + 1] = priv -- removed with the context
-    cc.authfile = priv.auth
-  end
-  self:plan {ref}
-  local both = self.steps:run_together {
-    self:_auth_step(e, "login", self:_login_detail(), e.login(c), true),
-    {name = "push", detail = source .. " -> " .. ref, command = e.copy(cc, source, ref), retry = true},
-  }
-  c:remove()
-  local login, copy = both[1], both[2]
-  if not login[1] then
-    if copy[1] then self:_pushed("push", e, cc, ref, copy[1]) else cc:remove() end
-    return self:_fail("login", login[2], login[3])
-  end
-  return self:_pushed("push", e, cc, ref, table.unpack(copy, 1, 3))
-end
-
--- Adds the tags `rest` (full references) to the manifest `first` (the
--- `{reference=, digest=}` just pushed) through the registry's API: one
--- manifest GET (by digest when known), checked against its digest, then
--- a PUT per tag in one request batch; transient failures are retried from
--- the tag that failed. Returns true; "engine" when curl is missing in
--- mode "auto" (the caller tags with the engine instead); or nil, message,
--- kind.
-function P:_api_tag(repo, first, rest)
-  local tags = {}
-  for i, ref in ipairs(rest) do tags[i] = ref:match(":([^:/]+)$") end
-  local digest = first.digest and swrauth.check("digest", first.digest) and first.digest
-  local from = digest or first.reference:match(":([^:/]+)$")
-  local base = self.registry .. "/v2/" .. repo .. "/manifests/"
-  local function detail(ref) return first.reference .. " -> " .. ref end
-  self:plan(rest)
-  if self.o.dry_run then
-    self.steps:dry(nil, nil, registry.describe("GET", base .. (first.digest and "DIGEST" or from)))
-    for i, ref in ipairs(rest) do self.steps:dry("tag", detail(ref), registry.describe("PUT", base .. tags[i])) end
-    return true
-  end
-  local client = registry.new {
+-- A client of the registry's API (`swrauth.registry`), with the
+-- credentials; the tokens it gets are redacted.
+function P:_registry()
+  return registry.new {
     registry = self.registry, user = self.cred.user, key = self.cred.key,
     insecure = self.o.insecure, cert_dir = self.o.cert_dir, timeout = self.o.timeout,
     env = self.o.env, run = self.run, on_secret = function(token) self.red:add(token) end,
     curl = self.which("curl", self:_getenv("PATH")) or false,
   }
+end
+
+--- Asks the registry whether the credentials log in, without any engine:
+-- `GET /v2/` with Basic authentication, following a Bearer challenge to
+-- its token service, as `docker login` does.
+-- @tparam[opt] string step the step's name (default "check")
+-- @treturn true|nil
+-- @treturn[2] string message naming the step
+-- @treturn[2] string kind
+function P:check(step)
+  step = step or "check"
+  local cred, cerr = self:credentials()
+  if not cred then return self:_fail(step, cerr, "credentials") end
+  local detail = self:_login_detail() .. " (asked the registry)"
+  if self.o.dry_run then
+    self.steps:dry(step, detail, registry.describe("GET", self.registry .. "/v2/"))
+    return true
+  end
+  local client = self:_registry()
   if not client:available() then
-    if self.o.remote_tag == "auto" then return "engine" end
-    self.failed[rest[1]] = "tag"
-    return self:_fail("tag", "'curl' not found on PATH (package curl); it makes the requests of "
-      .. "--remote-tag api (or use --remote-tag engine: one skopeo copy per tag)", "engine")
+    return self:_fail(step, "'curl' not found on PATH (package curl); it asks the registry "
+      .. "whether the credentials log in", "engine")
   end
   local t0 = proc.clock()
-  local ok, err, at = client:add_tags(self.steps, repo, from, tags, function(i, d, attempt)
-    self.pushed[#self.pushed + 1] = {reference = rest[i], digest = d}
-    self.steps:record("tag", detail(rest[i]) .. " (registry API)", proc.clock() - t0, attempt)
+  local ok, err = self.steps:call(step, "GET " .. self.registry .. "/v2/", function()
+    return client:ping()
   end)
   client:close()
-  if not ok then
-    self.failed[rest[at]] = "tag"
-    return self:_fail("tag", err)
-  end
+  if not ok then return self:_fail(step, err) end
+  self.steps:record(step, detail, proc.clock() - t0, 1)
   return true
 end
 
 --- Logs in, pushes SOURCE under the first tag, then adds the other tags
--- without uploading layers again: skopeo through the registry's API (or
--- one registry copy per tag), the other engines by tagging locally and
--- pushing (the registry answers each layer "already exists").
+-- without uploading layers again (see `swrauth.release`).
 -- @tparam table spec `{source=, repository="NS/NAME", tags={...}}`
 -- @treturn table|nil list of `{reference=, digest=}`, one per tag
 -- @treturn[2] string message naming the step
 -- @treturn[2] string kind
 function P:release(spec)
-  local refs, err, bad = options.release(spec, self.registry)
-  if bad then error("bad argument #1 to 'release' (" .. err .. ")", 2) end
-  if not refs then return self:_fail("release", err, "usage") end
-  local seen = {}
-  for _, ref in ipairs(refs) do seen[ref] = true end
-  self:plan(refs)
-  local r, rerr, kind = self:_release(spec, refs)
-  if not r then return nil, rerr, kind end
-  local out = {}
-  if self.o.dry_run then
-    for i, ref in ipairs(refs) do out[i] = {reference = ref} end
-  else
-    for _, p in ipairs(self.pushed) do if seen[p.reference] then out[#out + 1] = p end end
-  end
-  return out
-end
-
-function P:_release(spec, refs)
-  local function stop(ref, err, kind)
-    self.failed[ref] = self.failed[ref] or tostring(err):match("^([%w-]+):") or "release"
-    return nil, err, kind
-  end
-  if not self.eng then self.source_hint = spec.source end
-  local e, eerr = self:engine()
-  if not e then return self:_fail("login", eerr, "engine") end
-  local ok, err, kind, r
-  if e.remote_only and self.o.parallel_login then
-    r, err, kind = self:_login_and_copy(spec.source, refs[1])
-  elseif e.remote_only then
-    ok, err, kind = self:login()
-    if not ok then return nil, err, kind end
-    r, err, kind = self:_copy("push", spec.source, refs[1], false)
-  else
-    ok, err, kind = self:login()
-    if not ok then return nil, err, kind end
-    if spec.source ~= refs[1] then
-      ok, err, kind = self:tag(spec.source, refs[1])
-      if not ok then return stop(refs[1], err, kind) end
-    end
-    r, err, kind = self:push(refs[1])
-  end
-  if not r then return nil, err, kind end
-  local rest = {table.unpack(refs, 2)}
-  if #rest > 0 and e.remote_tag and self.o.remote_tag ~= "engine" then
-    local api, aerr, akind = self:_api_tag(spec.repository, r, rest)
-    if not api then return nil, aerr, akind end
-    if api ~= "engine" then return true end
-  end
-  for _, ref in ipairs(rest) do
-    local ri
-    if e.remote_tag then
-      ri, err, kind = self:_copy("tag", refs[1], ref, true)
-    else
-      ok, err, kind = self:tag(spec.source, ref)
-      if not ok then return stop(ref, err, kind) end
-      ri, err, kind = self:push(ref)
-    end
-    if not ri then return stop(ref, err, kind) end
-    ri.digest = ri.digest or r.digest
-  end
-  return true
+  return release.release(self, spec)
 end
 
 --- Declares references about to be pushed (`release` and `push` do it

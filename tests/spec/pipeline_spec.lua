@@ -199,12 +199,27 @@ describe("pipeline with a fake runner", function()
       assert.is_false(env.HUAWEICLOUD_SDK_SK)
       assert.is_false(env.SWRAUTH_LOGIN_KEY)
     end)
-    it("runs nothing for ctr, which has no login", function()
+    it("asks the registry for ctr, which has no login (no ctr runs, no warning)", function()
       local p, f, cap = make {engine = "ctr"}
       assert.is_true(p:login())
-      assert.equal(0, f.count())
-      assert.matches("ctr: the key goes with each push", cap.text())
+      assert.equal(1, f.count())
+      assert.same({"/fake/bin/curl", "-q", "--config", "-"}, f.argv(1))
+      assert.matches('url = "https://' .. REG .. '/v2/"', f.calls[1].stdin, 1, true)
+      assert.matches('user = "' .. USER .. ":" .. KEY .. '"', f.calls[1].stdin, 1, true)
+      assert.matches("login cn%-north%-4@AKEX… to " .. REG:gsub("%p", "%%%0") .. " %(asked the registry%)",
+                     cap.text())
       assert.equal(0, #cap.kinds("warning"))
+    end)
+    it("fails a ctr login the registry refuses, naming why", function()
+      local p, f = make({engine = "ctr"}, nil, {function()
+        return {stderr = "\n@@swrauth@@ 401 0 0\ne:\nc:\nh:www-authenticate:Basic realm=\"r\"\n"}
+      end})
+      local ok, err, kind = p:login()
+      assert.is_falsy(ok)
+      assert.equal("runtime", kind)
+      assert.equal("login: GET " .. REG .. "/v2/: HTTP 401: the registry refused the credentials (wrong key, "
+                   .. "AK or project?)", err)
+      assert.equal(1, f.count())
     end)
     it("reports a failed login without the key, as a failed step in the report", function()
       local p, f, cap = make({}, nil, {"1|Error: unauthorized: bad password " .. KEY})
@@ -540,11 +555,12 @@ describe("pipeline with a fake runner", function()
     it("pushes with ctr using --user on each push", function()
       local p, f = make {engine = "ctr", insecure = true}
       assert(p:release {source = "docker.io/library/app:1", repository = "team/app", tags = {"1", "2"}})
-      assert.equal(4, f.count())
+      -- The login asks the registry (the probe, then GET /v2/), then ctr.
+      assert.equal(6, f.count())
       assert.same({"ctr", "image", "tag", "--force", "docker.io/library/app:1", REG .. "/team/app:1"},
-                  f.argv(1))
+                  f.argv(3))
       assert.same({"ctr", "image", "push", "--plain-http", "--user", USER .. ":" .. KEY,
-                   REG .. "/team/app:1"}, f.argv(2))
+                   REG .. "/team/app:1"}, f.argv(4))
     end)
     it("lists what was not pushed after a failure, exactly one reference", function()
       -- login, tag 1.0, push 1.0, tag 2.0, push 2.0 (denied).
@@ -603,7 +619,8 @@ describe("pipeline with a fake runner", function()
       assert.same({{reference = REG .. "/team/app:1.0"}}, res)
       assert.equal(0, f.count())
       local rep = p:report()
-      assert.same({"ctr image tag --force docker.io/library/app:1 " .. REG .. "/team/app:1.0",
+      assert.same({"# registry API: GET " .. REG .. "/v2/",
+                   "ctr image tag --force docker.io/library/app:1 " .. REG .. "/team/app:1.0",
                    "ctr image push --plain-http --user " .. USER .. ":<redacted> " .. REG .. "/team/app:1.0"},
                   {table.unpack(rep.commands)})
       assert.same({}, {table.unpack(rep.pushed)})
