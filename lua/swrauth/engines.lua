@@ -27,6 +27,8 @@
 --   for engines whose push does not print it;
 -- - `auth_store`: the auth file its login and logout rewrite, "docker"
 --   (config.json) or "containers" (auth.json); nil for ctr;
+-- - `logged_out(res)`: a note when a failed logout only found nothing to
+--   remove (podman, buildah and skopeo exit 1 then; docker exits 0);
 -- - `key_in_argv`: true for ctr;
 -- - `explain(message)`: what a failure's message means, when the engine
 --   says too little (ctr), or nil;
@@ -64,6 +66,13 @@ local function add(argv, extra)
 end
 
 local SHA = "sha256:" .. ("%x"):rep(64)
+
+-- podman, buildah, skopeo (containers/image): "Error: not logged into R".
+local function logged_out(res)
+  local text = (res.stderr or "") .. (res.stdout or "")
+  if text:lower():find("not logged in") then return "nothing to remove: not logged in" end
+  return nil
+end
 
 -- The first "digest: sha256:..." in an engine's output.
 local function digest_in_output(res)
@@ -119,6 +128,7 @@ local function containers_engine(bin)
                      {"-u", c.user, "--password-stdin", c.registry}), stdin_key(c))
     end,
     logout = function(c) return cmd {bin, "logout", c.registry} end,
+    logged_out = logged_out,
     tag = function(_, src, dst) return cmd {bin, "tag", src, dst} end,
     push = function(c, ref)
       local argv = add({bin, "push"}, containers_tls(c))
@@ -173,6 +183,7 @@ M.skopeo = {
                    {"-u", c.user, "--password-stdin", c.registry}), stdin_key(c))
   end,
   logout = function(c) return cmd {"skopeo", "logout", c.registry} end,
+  logged_out = logged_out,
   tag = function(c, src, dst)
     return skopeo_copy(c, M.skopeo_name(src), M.skopeo_name(dst))
   end,
@@ -214,6 +225,7 @@ M.nerdctl = {
                    {"-u", c.user, "--password-stdin", c.registry}), stdin_key(c))
   end,
   logout = function(c) return cmd {"nerdctl", "logout", c.registry} end,
+  logged_out = logged_out,
   wants_hosts_dir = true,
   tag = function(_, src, dst) return cmd {"nerdctl", "tag", src, dst} end,
   push = function(c, ref)

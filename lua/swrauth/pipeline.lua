@@ -218,12 +218,15 @@ end
 
 ---------------------------------------------------------------- methods
 
--- login and logout: the engine rewrites its auth file (see `_auth_step`).
+-- login and logout: the engine rewrites its auth file (see `_auth_step`);
+-- a logout with nothing to remove is a success.
 function P:_auth(step, key, retry)
   local e, c, kind = self:_setup(step, key)
   if not e then return nil, c, kind end
   local detail = step == "login" and self:_login_detail() or self.registry
-  local res, err, k = self.steps:run(self:_auth_step(e, step, detail, e[step](c), retry))
+  local st = self:_auth_step(e, step, detail, e[step](c), retry)
+  if step == "logout" then st.accept = e.logged_out end
+  local res, err, k = self.steps:run(st)
   c:remove()
   if not res then return self:_fail(step, err, k) end
   return true

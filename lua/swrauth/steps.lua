@@ -199,7 +199,9 @@ end
 function S:_judge(st, n, o, line)
   if o.kind then return "fail", o.err, o.kind end
   local res = o.res
-  if res.status == 0 then
+  local note = res.status ~= 0 and st.accept and st.accept(res)
+  if note then res.note = note end
+  if res.status == 0 or note then
     if o.lock_warning then
       self:warn("warning: " .. st.name .. ": " .. st.command.argv[1] .. " wrote " .. st.lock_path
         .. " without the lock (" .. tostring(o.lock_warning) .. "): concurrent logins may have "
@@ -233,7 +235,8 @@ function S:_finish(st, first, t0)
     local verdict, a, b = self:_judge(st, n, o, line)
     if verdict == "done" then
       -- Attempt 1 took the time its process ran; later ones count from the first.
-      self:record(st.name, st.detail, n == 1 and o.res.seconds or proc.clock() - t0, n)
+      self:record(st.name, o.res.note and st.detail .. " (" .. o.res.note .. ")" or st.detail,
+                  n == 1 and o.res.seconds or proc.clock() - t0, n)
       return a
     elseif verdict == "fail" then
       self:record_failure(st.name, st.detail, a, n)
@@ -248,9 +251,12 @@ end
 -- for good, the later ones are not tried again (a first attempt that
 -- succeeded still counts).
 -- @tparam table list steps `{name=, detail=, command={argv=, stdin=},
---   retry=boolean, guard=function, lock_path=}`; `guard()` returns a
---   function releasing the lock and an optional warning (the lock could
---   not be taken), or nil, nil, message when the command must not run
+--   retry=boolean, guard=function, lock_path=, accept=function}`;
+--   `guard()` returns a function releasing the lock and an optional
+--   warning (the lock could not be taken), or nil, nil, message when the
+--   command must not run; `accept(res)` returns a note when a failed
+--   command's result is a success all the same (a logout with nothing to
+--   remove), else nil
 -- @treturn table one entry per step: `{res}`, or `{nil, message, kind}`
 --   (kind "engine" when the program could not be started; nil for a
 --   step not tried again after an earlier one failed)

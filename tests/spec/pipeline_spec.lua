@@ -448,6 +448,19 @@ describe("pipeline with a fake runner", function()
         assert.same({engine, "logout", REG}, f.argv(1))
       end
     end)
+    it("succeeds, saying so, when a logout finds nothing to remove", function()
+      for _, engine in ipairs {"podman", "buildah", "skopeo"} do
+        local p, f, cap = make({engine = engine}, nil, {"1|Error: not logged into " .. REG})
+        assert.is_true(p:logout())
+        assert.equal(1, f.count())
+        assert.equal(REG .. " (nothing to remove: not logged in)", cap.kinds("step")[1].detail)
+      end
+      -- Another failure is one.
+      local p = make({engine = "podman"}, nil, {"1|Error: open /run/auth.json: permission denied"})
+      local ok, err = p:logout()
+      assert.is_falsy(ok)
+      assert.matches("permission denied", err)
+    end)
     it("needs no credentials to log out", function()
       local p = make({}, {})
       assert.is_true(p:logout())
