@@ -8,11 +8,15 @@
 #   1. derive: instructions per call (callgrind) against the floor of four
 #      SHA-256 block compressions, with luaossl, pure Lua and the vendor's
 #      shell pipeline;
-#   2. cold start: `swrauth key` against the vendor's shell pipeline;
+#   2. cold start: `swrauth key` and the credential helper's `get` for an
+#      SWR host (it derives the key) against the floor, bench/floor.c (C,
+#      libcrypto, one HMAC), and the vendor's shell pipeline; where their
+#      instructions go, module by module (bench/loaded.lua);
 #   3. credential helper `get` for a host it does not serve, against
 #      docker-credential-ecr-login;
-#   4. `swrauth release` (1 and 5 tags, skopeo) against a shell script
-#      running the same engine commands (bench/pipeline.sh);
+#   4. `swrauth release` (1 and 5 tags, skopeo) against shell scripts with
+#      the key precomputed, over plain HTTP and over HTTPS with token
+#      authentication (bench/pipeline.sh);
 #   5. derive and parse("image") over 10^6 calls (bench/scaling.lua).
 #
 # Wall times are whole processes run by bench/pairtime, interleaved in
@@ -48,6 +52,7 @@ done
 "$CC" -O2 -g -Wall -Wextra -Iinclude -o "$B/ir" bench/ir.c build/libswrauth.a -lcrypto ||
   die "cannot build bench/ir.c"
 "$CC" -O2 -Wall -Wextra -o "$B/pairtime" bench/pairtime.c || die "cannot build bench/pairtime.c"
+"$CC" -O2 -Wall -Wextra -o "$B/floor" bench/floor.c -lcrypto || die "cannot build bench/floor.c"
 PAIRTIME="$B/pairtime"
 
 # The installed form, as a user runs it: make install into a private tree
@@ -163,50 +168,146 @@ if want 1; then
 fi
 
 # ------------------------------------------------------ 2. cold start
+# incl FILE FUNCTION: the inclusive instructions of FUNCTION in a callgrind
+# profile (its largest entry), 0 when absent.
+incl() {
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    awk -v f="$2" '{ n = $0; sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", n); sub(/ \[.*$/, "", n); sub(/^.*:/, "", n) }
+      n == f { gsub(",", "", $1); print $1; found = 1; exit }
+      END { if (!found) print 0 }'
+}
+mi() { awk -v a="$1" 'BEGIN { printf "%.2f M", a / 1e6 }'; }
+xf() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# ir_split MODS TOTAL: one row per module of the list MODS (as
+# bench/loaded.lua wrote it), loaded one by one after the interpreter and
+# swrauth.so (`lua5.4 -e 'require "swrauth"; require "A"; require "B" …'`):
+# what each adds, the running total and its ratio to the floor; then what
+# the command adds to loading them (TOTAL: its whole process).
+ir_split() {
+  _code='require "swrauth"'
+  _prev=$ir_so
+  while read -r _m; do
+    [ "$_m" = swrauth ] && continue
+    _code="$_code; require \"$_m\""
+    _cur=$(ir_total "$LUA" -e "$_code" </dev/null)
+    case $_m in
+      luv) _what="\`luv\` (C: libuv, processes without a shell)" ;;
+      lfs) _what="\`lfs\` (C: LuaFileSystem, file locks)" ;;
+      *) _what="\`$_m\`" ;;
+    esac
+    echo "| + $_what | $(mi $((_cur - _prev))) | $(mi "$_cur") | $(xf "$_cur" "$ir_floor") |"
+    _prev=$_cur
+  done <"$1"
+  echo "| + the command itself: script, arguments, credentials, derive, output | $(mi $(($2 - _prev))) | $(mi "$2") | $(xf "$2" "$ir_floor") |"
+}
+
 if want 2; then
-  note "2. cold start: swrauth key against the vendor's pipeline ($ROUNDS rounds)"
+  note "2. cold start: swrauth key and the helper's get against the floor ($ROUNDS rounds)"
   export HUAWEICLOUD_SDK_AK=$AK HUAWEICLOUD_SDK_SK=$SK
+  SWRHOST=swr.cn-north-4.myhuaweicloud.com
+  printf '%s\n' "$SWRHOST" >"$B/swrhost.txt"
+  k0=$("$B/floor") || die "bench/floor failed"
   k1=$("$IBIN/swrauth" key) || die "installed swrauth key failed"
   k2=$(sh -c "$VENDOR")
+  g=$("$IBIN/docker-credential-swr" get <"$B/swrhost.txt") || die "docker-credential-swr get for $SWRHOST failed: $g"
+  # The least a command in Lua can do: the interpreter, swrauth.so, derive, print.
+  MINLUA='io.write(require("swrauth").derive(os.getenv("HUAWEICLOUD_SDK_AK"), os.getenv("HUAWEICLOUD_SDK_SK")), "\n")'
+  k3=$("$LUA" -e "$MINLUA")
+  [ "$k0" = "$k2" ] || die "bench/floor ($k0) and the vendor pipeline ($k2) differ"
+  [ "$k3" = "$k2" ] || die "the minimal Lua command ($k3) and the vendor pipeline ($k2) differ"
   [ "$k1" = "$k2" ] || die "swrauth key ($k1) and the vendor pipeline ($k2) differ"
-  "$PAIRTIME" -n "$ROUNDS" -w 3 \
+  case $g in
+    *"\"Username\":\"cn-north-4@$AK\""*"\"Secret\":\"$k2\""*) ;;
+    *) die "docker-credential-swr get for $SWRHOST answered something else than the user and key" ;;
+  esac
+  "$PAIRTIME" -n "$ROUNDS" -w 3 -i "$B/swrhost.txt" \
+    -- floor "$B/floor" \
     -- key "$IBIN/swrauth" key \
+    -- get "$IBIN/docker-credential-swr" get \
+    -- minlua "$LUA" -e "$MINLUA" \
+    -- lua "$LUA" -e '' \
     -- vendor sh -c "$VENDOR" \
     -- keyenv "$ROOT/bin/swrauth" key \
-    -- lua "$LUA" -e '' \
-    -- luaso "$LUA" -e 'require "swrauth"' \
     >"$B/coldstart.raw" || die "pairtime failed"
   # Where a start goes, in instructions (stable, unlike the times above).
+  ir_floor=$(ir_total "$B/floor")
+  cp "$B/callgrind.out" "$B/floor.cg"
   ir_lua=$(ir_total "$LUA" -e '')
   ir_so=$(ir_total "$LUA" -e 'require "swrauth"')
+  cp "$B/callgrind.out" "$B/luaso.cg"
+  ir_min=$(ir_total "$LUA" -e "$MINLUA")
   ir_key=$(ir_total "$LUA" "$IBIN/swrauth" key)
+  cp "$B/callgrind.out" "$B/key.cg"
+  ir_get=$(ir_total "$LUA" "$IBIN/docker-credential-swr" get <"$B/swrhost.txt")
+  cp "$B/callgrind.out" "$B/get.cg"
+  ir_argparse=$(ir_total "$LUA" -e 'require "argparse"')
   ir_dry=$(ir_total "$LUA" "$IBIN/swrauth" --project cn-north-4 --registry 127.0.0.1:5000 \
     --insecure --engine skopeo --dry-run release oci:/nonexistent:1.0 --repository bench/app --tag t1)
-  ir_argparse=$(ir_total "$LUA" -e 'require "argparse"')
+  # The modules each command loads, in the order their loading finished.
+  SWRAUTH_BENCH_LOADED="$B/key.mods" LUA_INIT_5_4="@$ROOT/bench/loaded.lua" \
+    "$IBIN/swrauth" key >/dev/null || die "swrauth key with bench/loaded.lua failed"
+  SWRAUTH_BENCH_LOADED="$B/get.mods" LUA_INIT_5_4="@$ROOT/bench/loaded.lua" \
+    "$IBIN/docker-credential-swr" get <"$B/swrhost.txt" >/dev/null || die "get with bench/loaded.lua failed"
+  ir_split "$B/key.mods" "$ir_key" >"$B/key.split"
+  ir_split "$B/get.mods" "$ir_get" >"$B/get.split"
   unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK
-  out "### 2. Cold start: \`swrauth key\`"
+
+  out "### 2. Cold start against the floor: \`swrauth key\` and the helper's \`get\` for an SWR host"
   out ""
-  out "Whole processes, stdout to /dev/null, credentials in HUAWEICLOUD_SDK_AK/SK; $ROUNDS paired rounds."
-  out "\`swrauth key\` is the installed command (\`make install\`, \`#!/usr/bin/lua5.4\`)."
+  out "Whole processes, stdout to /dev/null, credentials in HUAWEICLOUD_SDK_AK/SK, standard input"
+  out "\`$SWRHOST\` (read by the helper only; it answers with PROJECT@AK and the key it derives);"
+  out "$ROUNDS paired rounds. The floor is \`bench/floor\` (\`bench/floor.c\`, linked with libcrypto:"
+  out "one \`HMAC()\` of the AK under the SK, printed in hex): OpenSSL 3's load and initialisation, which"
+  out "any command deriving the key pays. The commands are the installed ones (\`make install\`,"
+  out "\`#!/usr/bin/lua5.4\`, precompiled modules). The least Lua command is"
+  out "\`lua5.4 -e 'io.write(require(\"swrauth\").derive(os.getenv(…), os.getenv(…)), \"\\n\")'\`: the interpreter,"
+  out "swrauth.so and the derive, nothing else; what a command written in Lua cannot go below."
   out ""
   "$LUA" bench/stats.lua "$B/coldstart.raw" \
-    'key=`swrauth key` (installed)' "vendor=vendor's shell pipeline (\`sh -c '…'\`)" \
-    'keyenv=`bin/swrauth key` (checkout, `#!/usr/bin/env lua5.4`)' \
+    'floor=floor (`bench/floor`)' \
+    'key=`swrauth key` (installed)' \
+    'get=`docker-credential-swr get`, SWR host (installed)' \
+    "minlua=least Lua command (\`lua5.4 -e\` derive, print)" \
     "lua=bare interpreter (\`lua5.4 -e ''\`)" \
-    "luaso=\`lua5.4 -e 'require \"swrauth\"'\` (module + libcrypto)" \
-    'key/vendor<=0.5' key/lua luaso/lua keyenv/key >"$B/coldstart.md" || die "stats failed"
+    "vendor=vendor's shell pipeline (\`sh -c '…'\`)" \
+    'keyenv=`bin/swrauth key` (checkout, `#!/usr/bin/env lua5.4`)' \
+    'key/floor<=1.5' 'get/floor<=1.5' minlua/floor lua/floor key/minlua get/minlua 'key/vendor<=0.5' keyenv/key \
+    >"$B/coldstart.md" || die "stats failed"
   out_file "$B/coldstart.md"
   out ""
-  mi() { awk -v a="$1" 'BEGIN { printf "%.1f M", a / 1e6 }'; }
-  out "Instructions of whole processes (callgrind, \`valgrind --tool=callgrind lua5.4 …\`):"
+  out "Instructions (\`valgrind --tool=callgrind\`, whole processes; \`lua5.4 SCRIPT\` for the commands)."
+  out "The floor, $(mi "$ir_floor"): of which $(mi "$(incl "$B/floor.cg" HMAC)") in \`HMAC()\` (OpenSSL's"
+  out "initialisation: $(mi "$(incl "$B/floor.cg" OPENSSL_init_crypto)") in \`OPENSSL_init_crypto\`; the"
+  out "provider, SHA-256's fetch, the MAC) and $(mi "$(incl "$B/floor.cg" _dl_start)") in the dynamic loader at start"
+  out "(\`_dl_start\`: mapping and relocating libcrypto)."
   out ""
-  out "| process | Ir |"
-  out "|---|--:|"
-  out "| \`lua5.4 -e ''\` | $(mi "$ir_lua") |"
-  out "| \`lua5.4 -e 'require \"swrauth\"'\`: + loading libcrypto and fetching SHA-256 | $(mi "$ir_so") |"
-  out "| \`swrauth key\` | $(mi "$ir_key") |"
-  out "| \`lua5.4 -e 'require \"argparse\"'\` (every command but \`key\` parses with it) | $(mi "$ir_argparse") |"
-  out "| \`swrauth --dry-run release … --tag t1\` (everything a release does but run engines) | $(mi "$ir_dry") |"
+  out "Each row below adds one module to a \`lua5.4 -e 'require \"swrauth\"; require \"A\"; …'\` process, in"
+  out "the order the command's loading of them finished (recorded by \`bench/loaded.lua\`); the last"
+  out "row is the rest of the real command's process."
+  out ""
+  out "| \`swrauth key\` (installed) | Ir added | running total | × floor |"
+  out "|---|--:|--:|--:|"
+  out "| bare interpreter (\`lua5.4 -e ''\`) | $(mi "$ir_lua") | $(mi "$ir_lua") | $(xf "$ir_lua" "$ir_floor") |"
+  out "| + \`swrauth\` (swrauth.so: dlopen, libcrypto relocated, OpenSSL initialised, SHA-256 fetched) | $(mi $((ir_so - ir_lua))) | $(mi "$ir_so") | $(xf "$ir_so" "$ir_floor") |"
+  out_file "$B/key.split"
+  out ""
+  out "| \`docker-credential-swr get\` for $SWRHOST (installed) | Ir added | running total | × floor |"
+  out "|---|--:|--:|--:|"
+  out "| bare interpreter (\`lua5.4 -e ''\`) | $(mi "$ir_lua") | $(mi "$ir_lua") | $(xf "$ir_lua" "$ir_floor") |"
+  out "| + \`swrauth\` (swrauth.so: dlopen, libcrypto relocated, OpenSSL initialised, SHA-256 fetched) | $(mi $((ir_so - ir_lua))) | $(mi "$ir_so") | $(xf "$ir_so" "$ir_floor") |"
+  out_file "$B/get.split"
+  out ""
+  out "In the profile of \`swrauth key\`: \`luaopen_swrauth\` (OpenSSL's initialisation and SHA-256's fetch)"
+  out "$(mi "$(incl "$B/key.cg" luaopen_swrauth)"), \`dlopen\` (swrauth.so, libcrypto, luv, lfs) $(mi "$(incl "$B/key.cg" dlopen@@GLIBC_2.34)"),"
+  out "\`luaL_loadfilex\` (reading the script and the precompiled modules) $(mi "$(incl "$B/key.cg" luaL_loadfilex)"),"
+  out "\`luaopen_luv\` $(mi "$(incl "$B/key.cg" luaopen_luv)"), and \`derive\` itself (\`l_derive\`)"
+  out "$(incl "$B/key.cg" l_derive) instructions."
+  out ""
+  out "| other processes | Ir | × floor |"
+  out "|---|--:|--:|"
+  out "| the least a Lua command does (\`lua5.4 -e 'io.write(require(\"swrauth\").derive(…))'\`) | $(mi "$ir_min") | $(xf "$ir_min" "$ir_floor") |"
+  out "| \`lua5.4 -e 'require \"argparse\"'\` (every \`swrauth\` command but \`key\` parses with it) | $(mi "$ir_argparse") | $(xf "$ir_argparse" "$ir_floor") |"
+  out "| \`swrauth --dry-run release … --tag t1\` (everything a release does but run engines) | $(mi "$ir_dry") | $(xf "$ir_dry" "$ir_floor") |"
   out ""
 fi
 
@@ -242,18 +343,21 @@ fi
 
 # ------------------------------------------------------- 4. pipeline
 if want 4; then
-  note "4. pipeline: swrauth release against a shell script (${BENCH_PIPELINE_ROUNDS:-16} rounds)"
+  note "4. pipeline: swrauth release against shell scripts (${BENCH_PIPELINE_ROUNDS:-16} rounds)"
   ROOT="$ROOT" BENCH_OUT="$B" PAIRTIME="$PAIRTIME" SWRAUTH_INST="$IBIN/swrauth" \
     sh bench/pipeline.sh >"$B/pipeline.md" || die "bench/pipeline.sh failed"
   out "### 4. Pipeline overhead: \`swrauth release\` with skopeo"
   out ""
-  out "\`swrauth --project P --registry 127.0.0.1:PORT --insecure --engine skopeo release oci:DIR:1.0"
-  out "--repository bench/app --tag t1 [--tag t2 … t5]\` (installed; login and copy at the same time,"
-  out "tags 2–5 through the registry API in-process) against shell scripts with the key precomputed:"
-  out "\`bench/release_script.sh\` (the vendor's way: login with the key on stdin, copy, then one"
-  out "registry-to-registry \`skopeo copy\` per further tag), \`bench/release_script_api.sh\` (the"
-  out "same, tags 2–5 by curl: one manifest GET, one curl for the PUTs) and"
-  out "\`bench/release_script_par.sh\` (1 tag, login in the background during the copy, as swrauth)."
+  out "\`swrauth --project P --registry HOST:PORT --insecure|--cert-dir DIR --engine skopeo release"
+  out "oci:DIR:1.0 --repository bench/SCHEME --tag t1 [--tag t2 … t5]\` (installed; the login and the"
+  out "first copy at the same time, tags 2–5 through the registry API by curl: the scheme probe with"
+  out "\`--insecure\`, the manifest GET by digest, checked against it, after a 401 challenge the token,"
+  out "one curl for all PUTs) against shell scripts with the key precomputed:"
+  out "\`bench/release_script_par.sh\`, the best script (the login and the copy at once as swrauth,"
+  out "tags 2–5 by curl: a token from the known token URL when the registry wants one, one manifest"
+  out "GET, one curl for all PUTs) and \`bench/release_script.sh\`, the vendor's way (login, copy, then"
+  out "a registry-to-registry \`skopeo copy\` per further tag). \"one curl process\" is one"
+  out "unauthenticated \`GET /v2/\` (answered 401): what each curl process of tags 2–5 costs at least."
   out ""
   out_file "$B/pipeline.md"
   out ""
