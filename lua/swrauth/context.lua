@@ -42,6 +42,23 @@ function C:remove()
   self.tmp = {}
 end
 
+--- Whether `cert_dir` can be used: a directory holding CA certificates
+-- (`*.crt`), a client certificate (`*.cert`), or a containerd hosts
+-- directory for the registry (`REGISTRY/hosts.toml`).
+-- @treturn true|nil
+-- @treturn[2] string what is wrong
+function C:check_cert_dir()
+  local dir = self.cert_dir
+  local entries, why = fs.list(dir)
+  if not entries then return nil, "cert dir " .. dir .. ": " .. fs.message(why) end
+  for _, ent in ipairs(entries) do
+    if ent.name:find("%.crt$") or ent.name:find("%.cert$") then return true end
+  end
+  if fs.mode(dir .. "/" .. self.registry .. "/hosts.toml") then return true end
+  return nil, "cert dir " .. dir .. " holds no .crt file (nor a hosts directory for "
+    .. self.registry .. ")"
+end
+
 --- The containerd hosts directory trusting the CA files of `cert_dir`
 -- (`hosts_dir`), made in a private temporary directory; a `cert_dir`
 -- that already is a hosts directory for the registry is taken as it is.

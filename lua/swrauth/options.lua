@@ -51,6 +51,10 @@ local RULES = {
     return swrauth.check("project", v)
   end,
   registry = function(v) return swrauth.check("registry", v) end,
+  cert_dir = function(v)
+    if v == "" then return nil, "is empty: give the directory holding the registry's CA" end
+    return true
+  end,
   engine = one_of(engines.CHOICES),
   remote_tag = one_of {"auto", "api", "engine"},
   retries = function(v)

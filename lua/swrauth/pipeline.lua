@@ -157,8 +157,11 @@ function P:_setup(step, key, digest)
   if not e then return self:_fail(step, eerr, "engine") end
   local c = context.new {registry = self.registry, insecure = self.o.insecure,
                          cert_dir = self.o.cert_dir, dry_run = self.o.dry_run}
-  if e.wants_hosts_dir and c.cert_dir and not c.insecure then
-    local ok, err = c:trust_hosts()
+  -- Every engine but docker (whose daemon has its own CA directory, see
+  -- `engines.warnings`) takes the CA directory: it must hold a CA.
+  if c.cert_dir and not c.insecure and e.name ~= "docker" then
+    local ok, err = c:check_cert_dir()
+    if ok and e.wants_hosts_dir then ok, err = c:trust_hosts() end
     if not ok then c:remove(); return self:_fail(step, err, "usage") end
   end
   -- ctr takes the key with each push (and has no login).
@@ -309,6 +312,10 @@ end
 -- @treturn[2] string kind
 function P:check(step)
   step = step or "check"
+  if self.o.cert_dir and not self.o.insecure then
+    local ok, err = context.new {registry = self.registry, cert_dir = self.o.cert_dir}:check_cert_dir()
+    if not ok then return self:_fail(step, err, "usage") end
+  end
   local cred, cerr = self:credentials()
   if not cred then return self:_fail(step, cerr, "credentials") end
   local detail = self:_login_detail() .. " (asked the registry)"

@@ -865,6 +865,16 @@ run_scenario() {
     fi
     swg "$_s-logout-noca" none logout
   fi
+  if [ "$_s" = https ] && [ "$E2E_ENGINE" != docker ]; then
+    # A missing or empty CA directory: a usage error before any engine runs.
+    mkdir -p "$T/emptyca"
+    for _dir in "$T/no-such-ca" "$T/emptyca" ""; do
+      sw "$_s-login-badca" key --project "$E2E_PROJECT" --registry "$REG_HOST" \
+        --engine "$E2E_ENGINE" --cert-dir "$_dir" login
+      is "$_s: --cert-dir '${_dir:+${_dir##*/}}' (missing, empty): usage error (exit 2)" \
+        "$SW_RC $(grep -c '^swrauth: .*cert[- ]dir' "$SW_ERR")" "2 1"
+    done
+  fi
   if [ "${E2E_LOGIN:-1}" = 1 ]; then
     swg "$_s-login-sdk" sdk login
     sw_is_ok "$_s: login with HUAWEICLOUD_SDK_AK/SK succeeds"

@@ -167,9 +167,11 @@ describe("pipeline with a fake runner", function()
       local p, f = make {engine = "podman", insecure = true}
       assert.is_true(p:login())
       assert.same({"podman", "login", "--tls-verify=false", "-u", USER, "--password-stdin", REG}, f.argv(1))
-      p, f = make {engine = "skopeo", cert_dir = "/etc/ca"}
+      fs.mkdir_p(dir .. "/ca")
+      write(dir .. "/ca/ca.crt", "CA")
+      p, f = make {engine = "skopeo", cert_dir = dir .. "/ca"}
       assert.is_true(p:login())
-      assert.same({"skopeo", "login", "--cert-dir", "/etc/ca", "-u", USER, "--password-stdin", REG},
+      assert.same({"skopeo", "login", "--cert-dir", dir .. "/ca", "-u", USER, "--password-stdin", REG},
                   f.argv(1))
       p, f = make {engine = "nerdctl", insecure = true}
       assert.is_true(p:login())
@@ -339,6 +341,23 @@ describe("pipeline with a fake runner", function()
       local p, f = make {engine = "nerdctl", cert_dir = hosts}
       assert(p:push(REG .. "/team/app:1.0"))
       assert.same({"nerdctl", "push", "--hosts-dir", hosts, REG .. "/team/app:1.0"}, f.argv(1))
+    end)
+    it("refuses a cert_dir without a CA, or missing, for every engine but docker", function()
+      for _, engine in ipairs {"podman", "buildah", "skopeo", "nerdctl", "ctr"} do
+        local p, f = make {engine = engine, cert_dir = dir}
+        local ok, err, kind = p:login()
+        assert.is_falsy(ok)
+        assert.equal("usage", kind)
+        assert.equal("login: cert dir " .. dir .. " holds no .crt file (nor a hosts directory for "
+                     .. REG .. ")", err)
+        p = make {engine = engine, cert_dir = dir .. "/none"}
+        ok, err, kind = p:login()
+        assert.equal("usage", kind)
+        assert.matches("^login: cert dir " .. dir:gsub("%p", "%%%0") .. "/none: no such file or directory", err)
+        assert.equal(0, f.count())
+      end
+      local p = make {engine = "docker", cert_dir = dir}
+      assert.is_true(p:login())
     end)
     it("says when cert_dir has no CA for ctr", function()
       local p, f = make {engine = "ctr", cert_dir = dir}
