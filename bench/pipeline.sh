@@ -146,6 +146,10 @@ measure() {
     grep -qF "$OCI_DIGEST" "$T/out/$f.out" || fail "$s: $f did not print the image's digest"
   done
   [ "$(grep -c "$OCI_DIGEST" "$T/out/par.out")" = 2 ] || fail "$s: release_script_par.sh did not tag t3"
+  # curl processes in one release of 5 tags (a logging curl first on PATH).
+  # shellcheck disable=SC2086
+  c_swr=$(curlcount $swr5)
+  c_par=$(curlcount sh "$ROOT/bench/release_script_par.sh" "$src" t1 t2 t3 t4 t5)
   # Requests the registry (the token proxy) sees for 5 tags, by kind.
   reqs=
   if [ "$s" = https ]; then
@@ -191,6 +195,7 @@ measure() {
     echo ""
     echo "Peak memory of the swrauth process itself (VmHWM at exit): $hwm1 kB with 1 tag,"
     echo "$hwm5 kB with 5 tags; the peak RSS column is the largest of the command and its children."
+    echo "curl processes in one release of 5 tags: swrauth $c_swr, the best script $c_par."
     if [ -n "$reqs" ]; then
       echo "Requests the registry's front (the token proxy) saw for one release of 5 tags: swrauth"
       echo "$r_swr; the script $r_par."
@@ -207,6 +212,17 @@ measure() {
       'swr1/par1<=1.05' 'swr5/swr1<=1.5' 'swr5/par5' 'par5/par1' 'swr1/ven1' 'swr5/ven5' 'ven5/ven1'
     echo ""
   } >"$BENCH_OUT/pipeline-$s.md"
+}
+
+# curlcount CMD...: runs CMD with a curl first on PATH that counts its
+# runs; prints the count.
+mkdir -p "$T/curlcount"
+printf '#!/bin/sh\necho run >>"%s"\nexec %s "$@"\n' "$T/curlcount/runs" "$(command -v curl)" >"$T/curlcount/curl"
+chmod +x "$T/curlcount/curl"
+curlcount() {
+  : >"$T/curlcount/runs"
+  PATH="$T/curlcount:$PATH" "$@" >/dev/null 2>&1 || fail "$s: $* failed with a counting curl"
+  wc -l <"$T/curlcount/runs" | tr -d ' '
 }
 
 # reqcount: the proxy's log as "N kind" counts: challenges (401), tokens
