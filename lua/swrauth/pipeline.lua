@@ -202,6 +202,21 @@ function P:_pushed(step, e, c, ref, res, err, kind)
   return r
 end
 
+-- A reference in the pipeline's registry: a name that names no registry
+-- is taken in it ("team/app:1" is REGISTRY/team/app:1, where docker would
+-- read docker.io); one that names another registry is refused, unless
+-- `other_ok` (the source of a registry copy). Never another registry
+-- silently.
+function P:_in_registry(name, other_ok)
+  local img, why = swrauth.parse("image", name)
+  if not img then return nil, "image " .. text.quote(name) .. " " .. why end
+  if not img.registry_given then return self.registry .. "/" .. name end
+  if img.registry == self.registry or other_ok then return name end
+  return nil, "image " .. text.quote(name) .. " is in registry " .. img.registry .. ", not "
+    .. self.registry .. " (the registry given): name the image without a registry, or in "
+    .. self.registry
+end
+
 -- The image names given to `fname`: misuse raises; a name an engine
 -- cannot take gives the message.
 local function check_names(fname, ...)
@@ -267,10 +282,15 @@ function P:tag(src, dst)
   if bad then return self:_fail("tag", bad, "usage") end
   local e, c, kind = self:_setup("tag", false, true)
   if not e then return nil, c, kind end
-  local res, err, k = self.steps:run {name = "tag", detail = src .. " -> " .. dst,
-                                      command = e.tag(c, src, dst), retry = e.remote_only}
+  local err
+  dst, err = self:_in_registry(dst)
+  -- skopeo copies from a registry: a source that names none is in this one.
+  if dst and e.remote_only then src, err = self:_in_registry(src, true) end
+  if not dst or not src then c:remove(); return self:_fail("tag", err, "usage") end
+  local res, rerr, k = self.steps:run {name = "tag", detail = src .. " -> " .. dst,
+                                       command = e.tag(c, src, dst), retry = e.remote_only}
   c:remove()
-  if not res then return self:_fail("tag", err, k) end
+  if not res then return self:_fail("tag", rerr, k) end
   return true
 end
 
@@ -287,6 +307,9 @@ function P:push(ref)
     return self:_fail("push", e.name .. " has no local images to push: use release (which "
       .. "copies SOURCE to the registry) or tag (a registry copy)", "usage")
   end
+  local err
+  ref, err = self:_in_registry(ref)
+  if not ref then c:remove(); return self:_fail("push", err, "usage") end
   self:plan {ref}
   return self:_pushed("push", e, c, ref, self.steps:run {name = "push", detail = ref,
                                                          command = e.push(c, ref), retry = true})

@@ -30,6 +30,17 @@ for scheme in http https; do
     "$(grep -c '^tag .*(registry API)' "$T/out/$scheme-release.err")" 2
   is "$scheme: no skopeo copy to 1.4 or 1" \
     "$(grep -cE "^skopeo \[copy\].* \[docker://$REG_HOST/$E2E_REPO:1(\.4)?\]\$" "$T/logs/argv.log")" 0
+  # tag with short names: in the registry given (--registry), never Docker Hub.
+  swg "$scheme-login-for-tag" key login
+  swg "$scheme-tag-short" key tag "$E2E_REPO:1.4.2" "$E2E_REPO:stable"
+  sw_is_ok "$scheme: tag REPO:1.4.2 REPO:stable (no registry in the names) succeeds"
+  is "$scheme: the copy was in $REG_HOST" \
+    "$(grep -cE "^skopeo \[copy\].* \[docker://$REG_HOST/$E2E_REPO:1\.4\.2\] \[docker://$REG_HOST/$E2E_REPO:stable\]\$" "$T/logs/argv.log")" 1
+  is "$scheme: the registry has stable" "$(reg_tags "$E2E_REPO" | grep -c '^stable$')" 1
+  swg "$scheme-tag-other" key tag "$E2E_REPO:1.4.2" "docker.io/$E2E_REPO:stable"
+  is "$scheme: tag to another registry than --registry: usage error, nothing run" \
+    "$SW_RC $(grep -c "is in registry docker.io, not $REG_HOST" "$SW_ERR")" "2 1"
+  swg "$scheme-logout-after-tag" none logout
   if [ "$scheme" = https ]; then
     # Without curl, HTTPS registry API requests cannot be made: --remote-tag
     # api says so (exit 4), auto falls back to one skopeo copy per tag.

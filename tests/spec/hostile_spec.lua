@@ -715,24 +715,33 @@ describe("hostile input", function()
       local names = {"x;y", "app:1", "$(touch " .. CANARY .. ")", "`touch " .. CANARY .. "`", "a|b",
                      "a&&b", "'q'", '"q"', "x${IFS}y", "oci:/tmp/dir with space:1", "\255"}
       for _, p in ipairs(PAYLOADS) do names[#names + 1] = p end
+      local REG = "swr.cn-north-4.myhuaweicloud.com"
       for _, name in ipairs(names) do
         count = count + 1
         local p = new {credentials = {ak = AK, key = KEY}, engine = "docker", dry_run = true}
         local bad = name:find("%c") or name:sub(1, 1) == "-"
         local ok, msg, kind = p:push(name)
+        local img = swrauth.parse("image", name)
         if bad then
           assert.is_nil(ok, show(name))
           assert.equal("usage", kind)
           assert.matches("^push: image name has a control character at byte %d+", msg)
+        elseif not img or img.registry_given then
+          -- Not a reference, or one of another registry: refused, never run.
+          assert.is_nil(ok, show(name))
+          assert.equal("usage", kind)
+          assert.matches("^push: image '", msg)
+          assert.equal(0, #p:report().commands)
         else
           assert.truthy(ok, show(name) .. ": " .. tostring(msg))
-          ok = p:tag(name, "r.example/team/app:1")
+          wants[#wants + 1] = {"docker", "push", REG .. "/" .. name}
+        end
+        if not bad then
+          -- A local image's name goes to the engine as it is.
+          ok = p:tag(name, "team/app:1")
           assert.truthy(ok)
-          local text = table.concat(p:report().commands, "\n") .. "\n"
-          assert.equal(2, select(2, text:gsub("\n", "")), show(text))
-          for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
-          wants[#wants + 1] = {"docker", "push", name}
-          wants[#wants + 1] = {"docker", "tag", name, "r.example/team/app:1"}
+          wants[#wants + 1] = {"docker", "tag", name, REG .. "/team/app:1"}
+          for _, line in ipairs(p:report().commands) do lines[#lines + 1] = line end
         end
         ok, msg, kind = p:release {source = name, repository = "team/app", tags = {"1"}}
         if bad then
@@ -1256,12 +1265,14 @@ describe("hostile input", function()
                      "a|b", "x${IFS}y", "'q'", "\255\254"}
       for _, n in ipairs(names) do
         count = count + 1
-        local r = cli(with(G, {"push", n}))
+        -- A local image's name, as it is.
+        local r = cli(with(G, {"tag", n, "team/app:1"}))
         expect(r, 0, nil, show(n))
-        assert.same({"docker", "push", n}, r.calls[1])
-        r = cli(with(G, {"--dry-run", "tag", n, n}))
-        expect(r, 0, nil, show(n))
-        assert.same({{"docker", "tag", n, n}}, shell_words {(r.stdout:gsub("\n$", ""))})
+        assert.same({"docker", "tag", n, "127.0.0.1:5000/team/app:1"}, r.calls[1])
+        -- Not a reference to push: refused before any engine runs.
+        r = cli(with(G, {"push", n}))
+        expect(r, 2, "^swrauth: push: image '", show(n))
+        assert.equal(0, #r.calls)
       end
     end)
 

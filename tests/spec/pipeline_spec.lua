@@ -352,6 +352,7 @@ describe("pipeline with a fake runner", function()
                      .. REG .. ")", err)
         p = make {engine = engine, cert_dir = dir .. "/none"}
         ok, err, kind = p:login()
+        assert.is_falsy(ok)
         assert.equal("usage", kind)
         assert.matches("^login: cert dir " .. dir:gsub("%p", "%%%0") .. "/none: no such file or directory", err)
         assert.equal(0, f.count())
@@ -451,6 +452,32 @@ describe("pipeline with a fake runner", function()
       assert.is_true(p:tag("docker.io/library/app:1.0", REG .. "/team/app:1.0"))
       assert.same({"ctr", "image", "tag", "--force", "docker.io/library/app:1.0",
                    REG .. "/team/app:1.0"}, f.argv(1))
+    end)
+    it("takes a name without a registry in the registry given; refuses another registry", function()
+      local p, f = make()
+      assert.is_true(p:tag("app:1.0", "team/app:x"))
+      assert.same({"docker", "tag", "app:1.0", REG .. "/team/app:x"}, f.argv(1))
+      assert(p:push("team/app:x"))
+      assert.same({"docker", "push", REG .. "/team/app:x"}, f.argv(2))
+      local ok, err, kind = p:push("docker.io/team/app:x")
+      assert.is_falsy(ok)
+      assert.equal("usage", kind)
+      assert.equal("push: image 'docker.io/team/app:x' is in registry docker.io, not " .. REG
+                   .. " (the registry given): name the image without a registry, or in " .. REG, err)
+      ok, err = p:tag("app:1.0", "r.example/team/app:x")
+      assert.is_falsy(ok)
+      assert.matches("^tag: image 'r%.example/team/app:x' is in registry r%.example, not ", err)
+      assert.equal(2, f.count())
+      -- skopeo copies in the registry: both names; a source elsewhere is a copy from there.
+      p, f = make {engine = "skopeo", insecure = true}
+      assert.is_true(p:tag("team/app:1", "team/app:x"))
+      local argv = f.argv(1)
+      assert.same({"docker://" .. REG .. "/team/app:1", "docker://" .. REG .. "/team/app:x"},
+                  {argv[#argv - 1], argv[#argv]})
+      assert.is_true(p:tag("docker.io/library/alpine:3", "team/alpine:3"))
+      argv = f.argv(2)
+      assert.same({"docker://docker.io/library/alpine:3", "docker://" .. REG .. "/team/alpine:3"},
+                  {argv[#argv - 1], argv[#argv]})
     end)
     it("tags by a registry copy with skopeo", function()
       local p, f = make {engine = "skopeo", insecure = true}
