@@ -14,6 +14,12 @@
 --   502, 504, ...                 that status with a web proxy's HTML page
 --   drop                          the connection is closed without an answer
 --   hang                          the connection stays open, unanswered
+-- and a hostile registry's answers (the request is not forwarded):
+--   swap                          200 with another manifest than the one
+--                                 asked for, named with the digest asked for
+--   digest                        201 naming a forged digest, with terminal
+--                                 escape sequences after it
+--   endless                       200, a chunked body that never ends
 -- Every request is logged as one line "N METHOD /path -> ACTION" (ACTION
 -- is "pass" or the fault), so a test can count attempts. TLS handshakes
 -- are closed at once, uncounted (plain HTTP only: engines with TLS
@@ -74,6 +80,8 @@ local logf = assert(io.open(opts.log, "a"))
 logf:setvbuf("line")
 local seen = 0
 
+local HOSTILE -- the hostile answers, below
+
 local REASON = {
   ["429"] = "Too Many Requests", ["500"] = "Internal Server Error",
   ["502"] = "Bad Gateway", ["503"] = "Service Unavailable",
@@ -118,6 +126,36 @@ local function answer(client, status)
   t:start(10000, 0, function() close(t); close(client) end)
 end
 
+-- A hostile registry's answers (see the header).
+local EVIL = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+  .. '"config":{},"layers":[],"annotations":{"swapped":"by faultproxy"}}'
+HOSTILE = {
+  swap = function(client, target)
+    local asked = target:match("(sha256:%x+)$") or ("sha256:" .. ("0"):rep(64))
+    client:write(("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+      .. "Docker-Content-Digest: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s")
+      :format(asked, #EVIL, EVIL))
+    client:shutdown(function() close(client) end)
+  end,
+  digest = function(client)
+    client:write("HTTP/1.1 201 Created\r\nDocker-Content-Digest: sha256:" .. ("e"):rep(64)
+      .. "\27[1A\27[2K\27]0;pwned\7\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    client:shutdown(function() close(client) end)
+  end,
+  endless = function(client)
+    client:write("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+      .. "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+    local chunk = ("%x\r\n%s\r\n"):format(65536, ("x"):rep(65536))
+    local t = uv.new_timer()
+    t:start(0, 1, function()
+      if client:is_closing() then close(t) return end
+      if client:get_write_queue_size() < 1 << 20 then
+        client:write(chunk, function(err) if err then close(client) end end)
+      end
+    end)
+  end,
+}
+
 local function handle(client)
   local buf = ""
   local upstream
@@ -151,6 +189,8 @@ local function handle(client)
         return stop()
       elseif opts.action == "hang" then
         return
+      elseif HOSTILE[opts.action] then
+        return HOSTILE[opts.action](client, target)
       end
       return answer(client, opts.action)
     end

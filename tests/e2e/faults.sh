@@ -488,6 +488,69 @@ is "curl missing, auto: 4.1 added by a skopeo copy in the registry" \
 is "curl missing, auto: the registry has 4.0 and 4.1" \
   "$(reg_tags team/nocurlauto | tr '\n' ' ')" "4.0 4.1 "
 
+# ---------------------------------------------------- a hostile registry
+# The registry API's answers are not trusted (the proxy answers for the
+# registry, without forwarding): a manifest that is not the digest asked
+# for, a PUT answer naming another digest (with terminal escapes), an
+# endless answer; and SIGTERM while a request hangs.
+proxy_start --match "^GET /v2/team/swap/manifests/sha256:" --count -1 --action swap
+swp swap key "$PX_HOST" release "oci:$T/layout:1.0" --repository team/swap \
+  --tag 6.0 --tag 6.1 --remote-tag api
+exit_is "hostile registry: another manifest than the digest asked for" 1
+is "hostile registry: swrauth refuses the swapped manifest, saying why" \
+  "$(grep -c 'the manifest the registry sent has digest sha256:[0-9a-f]*, not the one asked for: refused' "$SW_ERR")" 1
+is "hostile registry: 6.1 reported not pushed (tag failed), 6.0 pushed" \
+  "$(grep -c 'not pushed  .*:6\.1  (tag failed)' "$SW_ERR") $(cat "$SW_OUT")" \
+  "1 $PX_HOST/team/swap:6.0 $OCI_DIGEST"
+is "hostile registry: the registry has 6.0 only" "$(reg_tags team/swap | tr '\n' ' ')" "6.0 "
+proxy_stop
+
+proxy_start --match "^PUT /v2/team/forge/manifests/6%.1" --count -1 --action digest
+swp forge key "$PX_HOST" release "oci:$T/layout:1.0" --repository team/forge \
+  --tag 6.0 --tag 6.1 --remote-tag api
+exit_is "hostile registry: a PUT answered with another digest" 1
+is "hostile registry: no escape or bell byte reaches the terminal" \
+  "$(cat "$SW_OUT" "$SW_ERR" | tr -d -c '\033\007' | wc -c)" 0
+is "hostile registry: the forged digest is shown escaped, the tag said to point maybe elsewhere" \
+  "$(grep -c "answered with digest 'sha256:e*\\\\x1B\[1A\\\\x1B\[2K\\\\x1B\]0;pwned\\\\x07', not $OCI_DIGEST (the manifest sent): the tag may point at another image" "$SW_ERR")" 1
+is "hostile registry: stdout lists 6.0 with the digest swrauth computed, not 6.1" \
+  "$(cat "$SW_OUT")" "$PX_HOST/team/forge:6.0 $OCI_DIGEST"
+proxy_stop
+
+proxy_start --match "^GET /v2/team/endless/manifests/sha256:" --count -1 --action endless
+swp endless key "$PX_HOST" release "oci:$T/layout:1.0" --repository team/endless \
+  --tag 6.0 --tag 6.1 --remote-tag api
+exit_is "hostile registry: an endless manifest answer" 1
+is "hostile registry: the endless answer is stopped at its bound" \
+  "$(grep -c 'the answers were larger than [0-9]* bytes: stopped' "$SW_ERR")" 1
+is "hostile registry: ... well within a minute, no temporary file left" \
+  "$([ "$SW_MS" -lt 60000 ] && echo fast) $(ls "$TMPDIR" | grep -c '^swrauth-')" "fast 0"
+proxy_stop
+
+# SIGTERM while the manifest GET hangs: curl stopped, temporary files gone.
+proxy_start --match "^GET /v2/team/hang/manifests/sha256:" --count -1 --action hang
+(
+  export SWRAUTH_AK="$E2E_AK" SWRAUTH_LOGIN_KEY="$E2E_KEY"
+  exec "$SWRAUTH" --project "$E2E_PROJECT" --registry "$PX_HOST" --insecure --engine skopeo \
+    release "oci:$T/layout:1.0" --repository team/hang --tag 6.0 --tag 6.1 --remote-tag api
+) >"$T/out/hang.out" 2>"$T/out/hang.err" </dev/null &
+HANG_PID=$!
+_i=0
+until grep -q ' -> hang$' "$PX_LOG" 2>/dev/null || [ "$_i" -ge 600 ]; do
+  sleep 0.05
+  _i=$((_i + 1))
+done
+_curls=$(pgrep -f 'curl -q --config -' | wc -l)
+kill -TERM "$HANG_PID"
+wait "$HANG_PID"
+_rc=$?
+sleep 0.2
+is "SIGTERM while a request hangs: curl was running, swrauth exits 143 saying why" \
+  "$([ "$_curls" -ge 1 ] && echo curl) $_rc $(grep -c '^swrauth: stopped by SIGTERM' "$T/out/hang.err")" "curl 143 1"
+is "SIGTERM: no curl left running, no temporary file left" \
+  "$(pgrep -f 'curl -q --config -' | wc -l) $(ls "$TMPDIR" | grep -c '^swrauth-')" "0 0"
+proxy_stop
+
 # ------------------------------------------------------ auth-file faults
 # A tmpfs for the config files: full (16 KiB, filled), then read-only.
 AF="$T/af"
