@@ -15,7 +15,7 @@
 # per further tag).
 # Prints Markdown on stdout. Needs, from run.sh: ROOT, BENCH_OUT, PAIRTIME,
 # SWRAUTH_INST (the installed swrauth), LUA_PATH_5_4, LUA_CPATH_5_4.
-# BENCH_PIPELINE_ROUNDS (default 16) sets the number of rounds;
+# BENCH_PIPELINE_ROUNDS (default 30) sets the number of rounds;
 # BENCH_PIPELINE_SCHEMES (default "http https") which registries.
 set -u
 : "${ROOT:?}" "${BENCH_OUT:?}" "${PAIRTIME:?}" "${SWRAUTH_INST:?}"
@@ -38,7 +38,7 @@ registry_start http >&2 || fail "docker-registry did not start"
 mkdir -p "$T/image"
 oci_layout "$T/image" 1.0 "swrauth benchmark image" || exit 1
 src="oci:$T/image:1.0"
-rounds=${BENCH_PIPELINE_ROUNDS:-16}
+rounds=${BENCH_PIPELINE_ROUNDS:-30}
 schemes=${BENCH_PIPELINE_SCHEMES:-http https}
 export HUAWEICLOUD_SDK_AK="$E2E_AK" HUAWEICLOUD_SDK_SK="$E2E_SK"
 export SWR_USER="$E2E_USER" SWR_KEY="$E2E_KEY"
@@ -164,6 +164,10 @@ measure() {
     reqs=1
   fi
   # shellcheck disable=SC2086
+  ir1=$(ir_swrauth $swr1)
+  # shellcheck disable=SC2086
+  ir5=$(ir_swrauth $swr5)
+  # shellcheck disable=SC2086
   hwm1=$(peak $swr1)
   # shellcheck disable=SC2086
   hwm5=$(peak $swr5)
@@ -196,6 +200,8 @@ measure() {
     echo "Peak memory of the swrauth process itself (VmHWM at exit): $hwm1 kB with 1 tag,"
     echo "$hwm5 kB with 5 tags; the peak RSS column is the largest of the command and its children."
     echo "curl processes in one release of 5 tags: swrauth $c_swr, the best script $c_par."
+    echo "Instructions of the swrauth process itself (callgrind, its children not counted): $ir1"
+    echo "with 1 tag, $ir5 with 5 tags."
     if [ -n "$reqs" ]; then
       echo "Requests the registry's front (the token proxy) saw for one release of 5 tags: swrauth"
       echo "$r_swr; the script $r_par."
@@ -223,6 +229,15 @@ curlcount() {
   : >"$T/curlcount/runs"
   PATH="$T/curlcount:$PATH" "$@" >/dev/null 2>&1 || fail "$s: $* failed with a counting curl"
   wc -l <"$T/curlcount/runs" | tr -d ' '
+}
+
+# ir_swrauth SWRAUTH ARGS...: the instructions of the swrauth process alone
+# (callgrind without --trace-children: skopeo and curl run natively).
+ir_swrauth() {
+  valgrind --tool=callgrind --callgrind-out-file="$T/swrauth.cg" "$LUA" "$@" >/dev/null 2>"$T/vg.err" ||
+    fail "$s: swrauth under valgrind failed: $(tail -n 3 "$T/vg.err")"
+  sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$T/vg.err" | tail -n 1 |
+    awk '{ printf "%.1f M", $1 / 1e6 }'
 }
 
 # reqcount: the proxy's log as "N kind" counts: challenges (401), tokens

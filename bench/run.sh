@@ -22,7 +22,7 @@
 # Wall times are whole processes run by bench/pairtime, interleaved in
 # rounds (paired): each ratio is the median of per-round ratios.
 # Knobs: BENCH_ROUNDS (cold start and helper, default 40),
-# BENCH_PIPELINE_ROUNDS (default 16), BENCH_CALLS (scaling, default 10^6),
+# BENCH_PIPELINE_ROUNDS (default 30), BENCH_CALLS (scaling, default 10^6),
 # BENCH_SECTIONS (default "1 2 3 4 5").
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -178,14 +178,17 @@ incl() {
 }
 mi() { awk -v a="$1" 'BEGIN { printf "%.2f M", a / 1e6 }'; }
 xf() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# ir_split MODS TOTAL: one row per module of the list MODS (as
+# ir_split MODS TOTAL LABEL: one row per module of the list MODS (as
 # bench/loaded.lua wrote it), loaded one by one after the interpreter and
-# swrauth.so (`lua5.4 -e 'require "swrauth"; require "A"; require "B" …'`):
-# what each adds, the running total and its ratio to the floor; then what
-# the command adds to loading them (TOTAL: its whole process).
+# swrauth.so (`lua5.4 -e 'collectgarbage "stop"; require "swrauth";
+# require "A"; require "B" …'`): what each adds, the running total and its
+# ratio to the floor; then what the command adds to loading them (TOTAL:
+# its whole process; LABEL: what that is). The collector is stopped in
+# these processes, so that no collection cycle lands at random in one
+# module's row: the command's garbage collection is in its last row.
 ir_split() {
-  _code='require "swrauth"'
-  _prev=$ir_so
+  _code='collectgarbage "stop"; require "swrauth"'
+  _prev=$(ir_total "$LUA" -e "$_code" </dev/null)
   while read -r _m; do
     [ "$_m" = swrauth ] && continue
     _code="$_code; require \"$_m\""
@@ -198,7 +201,7 @@ ir_split() {
     echo "| + $_what | $(mi $((_cur - _prev))) | $(mi "$_cur") | $(xf "$_cur" "$ir_floor") |"
     _prev=$_cur
   done <"$1"
-  echo "| + the command itself: script, arguments, credentials, derive, output | $(mi $(($2 - _prev))) | $(mi "$2") | $(xf "$2" "$ir_floor") |"
+  echo "| + the command itself: $3 | $(mi $(($2 - _prev))) | $(mi "$2") | $(xf "$2" "$ir_floor") |"
 }
 
 if want 2; then
@@ -241,15 +244,21 @@ if want 2; then
   ir_get=$(ir_total "$LUA" "$IBIN/docker-credential-swr" get <"$B/swrhost.txt")
   cp "$B/callgrind.out" "$B/get.cg"
   ir_argparse=$(ir_total "$LUA" -e 'require "argparse"')
-  ir_dry=$(ir_total "$LUA" "$IBIN/swrauth" --project cn-north-4 --registry 127.0.0.1:5000 \
-    --insecure --engine skopeo --dry-run release oci:/nonexistent:1.0 --repository bench/app --tag t1)
+  dry() {
+    "$@" --project cn-north-4 --registry 127.0.0.1:5000 --insecure --engine skopeo --dry-run \
+      release oci:/nonexistent:1.0 --repository bench/app --tag t1
+  }
+  ir_dry=$(dry ir_total "$LUA" "$IBIN/swrauth")
   # The modules each command loads, in the order their loading finished.
   SWRAUTH_BENCH_LOADED="$B/key.mods" LUA_INIT_5_4="@$ROOT/bench/loaded.lua" \
     "$IBIN/swrauth" key >/dev/null || die "swrauth key with bench/loaded.lua failed"
   SWRAUTH_BENCH_LOADED="$B/get.mods" LUA_INIT_5_4="@$ROOT/bench/loaded.lua" \
     "$IBIN/docker-credential-swr" get <"$B/swrhost.txt" >/dev/null || die "get with bench/loaded.lua failed"
-  ir_split "$B/key.mods" "$ir_key" >"$B/key.split"
-  ir_split "$B/get.mods" "$ir_get" >"$B/get.split"
+  SWRAUTH_BENCH_LOADED="$B/dry.mods" LUA_INIT_5_4="@$ROOT/bench/loaded.lua" \
+    dry "$IBIN/swrauth" >/dev/null || die "swrauth --dry-run release with bench/loaded.lua failed"
+  ir_split "$B/key.mods" "$ir_key" "script, arguments, credentials, derive, output" >"$B/key.split"
+  ir_split "$B/get.mods" "$ir_get" "script, standard input, credentials, derive, output" >"$B/get.split"
+  ir_split "$B/dry.mods" "$ir_dry" "script, parsing the arguments, credentials, derive, planning, output" >"$B/dry.split"
   unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK
 
   out "### 2. Cold start against the floor: \`swrauth key\` and the helper's \`get\` for an SWR host"
@@ -281,9 +290,9 @@ if want 2; then
   out "provider, SHA-256's fetch, the MAC) and $(mi "$(incl "$B/floor.cg" _dl_start)") in the dynamic loader at start"
   out "(\`_dl_start\`: mapping and relocating libcrypto)."
   out ""
-  out "Each row below adds one module to a \`lua5.4 -e 'require \"swrauth\"; require \"A\"; …'\` process, in"
-  out "the order the command's loading of them finished (recorded by \`bench/loaded.lua\`); the last"
-  out "row is the rest of the real command's process."
+  out "Each row below adds one module to a \`lua5.4 -e 'collectgarbage \"stop\"; require \"swrauth\"; require \"A\"; …'\`"
+  out "process, in the order the command's loading of them finished (recorded by \`bench/loaded.lua\`);"
+  out "the last row is the rest of the real command's process (its garbage collection included)."
   out ""
   out "| \`swrauth key\` (installed) | Ir added | running total | × floor |"
   out "|---|--:|--:|--:|"
@@ -297,6 +306,12 @@ if want 2; then
   out "| + \`swrauth\` (swrauth.so: dlopen, libcrypto relocated, OpenSSL initialised, SHA-256 fetched) | $(mi $((ir_so - ir_lua))) | $(mi "$ir_so") | $(xf "$ir_so" "$ir_floor") |"
   out_file "$B/get.split"
   out ""
+  out "| \`swrauth --dry-run release … --tag t1\` (installed; all a release does but run engines) | Ir added | running total | × floor |"
+  out "|---|--:|--:|--:|"
+  out "| bare interpreter (\`lua5.4 -e ''\`) | $(mi "$ir_lua") | $(mi "$ir_lua") | $(xf "$ir_lua" "$ir_floor") |"
+  out "| + \`swrauth\` (swrauth.so: dlopen, libcrypto relocated, OpenSSL initialised, SHA-256 fetched) | $(mi $((ir_so - ir_lua))) | $(mi "$ir_so") | $(xf "$ir_so" "$ir_floor") |"
+  out_file "$B/dry.split"
+  out ""
   out "In the profile of \`swrauth key\`: \`luaopen_swrauth\` (OpenSSL's initialisation and SHA-256's fetch)"
   out "$(mi "$(incl "$B/key.cg" luaopen_swrauth)"), \`dlopen\` (swrauth.so, libcrypto, luv, lfs) $(mi "$(incl "$B/key.cg" dlopen@@GLIBC_2.34)"),"
   out "\`luaL_loadfilex\` (reading the script and the precompiled modules) $(mi "$(incl "$B/key.cg" luaL_loadfilex)"),"
@@ -307,7 +322,6 @@ if want 2; then
   out "|---|--:|--:|"
   out "| the least a Lua command does (\`lua5.4 -e 'io.write(require(\"swrauth\").derive(…))'\`) | $(mi "$ir_min") | $(xf "$ir_min" "$ir_floor") |"
   out "| \`lua5.4 -e 'require \"argparse\"'\` (every \`swrauth\` command but \`key\` parses with it) | $(mi "$ir_argparse") | $(xf "$ir_argparse" "$ir_floor") |"
-  out "| \`swrauth --dry-run release … --tag t1\` (everything a release does but run engines) | $(mi "$ir_dry") | $(xf "$ir_dry" "$ir_floor") |"
   out ""
 fi
 
@@ -343,7 +357,7 @@ fi
 
 # ------------------------------------------------------- 4. pipeline
 if want 4; then
-  note "4. pipeline: swrauth release against shell scripts (${BENCH_PIPELINE_ROUNDS:-16} rounds)"
+  note "4. pipeline: swrauth release against shell scripts (${BENCH_PIPELINE_ROUNDS:-30} rounds)"
   ROOT="$ROOT" BENCH_OUT="$B" PAIRTIME="$PAIRTIME" SWRAUTH_INST="$IBIN/swrauth" \
     sh bench/pipeline.sh >"$B/pipeline.md" || die "bench/pipeline.sh failed"
   out "### 4. Pipeline overhead: \`swrauth release\` with skopeo"
