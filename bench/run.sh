@@ -81,7 +81,11 @@ export BENCH_AK="$AK" BENCH_SK="$SK"
 VENDOR='printf "%s" "$HUAWEICLOUD_SDK_AK" | openssl dgst -binary -sha256 -hmac "$HUAWEICLOUD_SDK_SK" | od -An -vtx1 | sed '"'"'s/[ \n]//g'"'"' | sed '"'"'N;s/\n//'"'"
 
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
-out "Run of $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?') (plus the working tree),"
+# What was measured: a commit, and whether the checkout differed from it
+# (BENCHMARKS.md aside, which this script rewrites).
+dirty=$(git status --porcelain -- . ':!BENCHMARKS.md' 2>/dev/null | wc -l | tr -d ' ')
+if [ "$dirty" = 0 ]; then tree="a clean checkout"; else tree="plus $dirty files changed or added in the checkout"; fi
+out "Run of $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?') ($tree),"
 out "on $(nproc) cores of ${cpu:-an unknown CPU}, $(uname -sr); Lua $($LUA -v 2>&1 | awk '{print $2}'),"
 out "$(openssl version | awk '{print "OpenSSL " $2}'), valgrind $(valgrind --version | sed 's/valgrind-//'). Command: \`make bench\` (\`sh bench/run.sh\`)."
 out ""
