@@ -36,6 +36,15 @@
 -- (logged as "N GET /token?QUERY -> token"); a request with an issued
 -- token is forwarded with Basic USER:PASS in its place.
 --
+-- FAULTPROXY_USERS=FILE (with FAULTPROXY_UPSTREAM_USER=USER:PASS) makes it
+-- the registry front for temporary logins (tests/e2e/hwmock.lua writes
+-- FILE): a request must carry `Authorization: Basic` of USER:PASSWORD of a
+-- line "USER PASSWORD EXPIRY_UNIX" of FILE whose expiry is still ahead
+-- (FILE is re-read when it changes), else 401 with
+-- `WWW-Authenticate: Basic realm=...` and Docker Distribution's error body
+-- (logged "-> refused WHY"); an accepted request is forwarded with Basic
+-- USER:PASS (the registry's own htpasswd user) in its place.
+--
 -- One request per connection: the request head gets "Connection: close",
 -- so the registry closes the connection after its answer and the client
 -- opens a new one for its next request; the rest (bodies, answers) is
@@ -156,6 +165,76 @@ HOSTILE = {
   end,
 }
 
+-- ------------------------------------------------ users mode (FAULTPROXY_USERS)
+
+local users_file = os.getenv("FAULTPROXY_USERS")
+if users_file == "" then users_file = nil end
+local upstream_user = os.getenv("FAULTPROXY_UPSTREAM_USER")
+if users_file and not (upstream_user and upstream_user:find(":", 1, true)) then
+  io.stderr:write("faultproxy: FAULTPROXY_USERS needs FAULTPROXY_UPSTREAM_USER=USER:PASS\n")
+  os.exit(2)
+end
+local upstream_basic = users_file and ("Basic " .. base64(upstream_user)) or nil
+
+local B64DEC = {}
+for k = 1, #B64 do B64DEC[B64:byte(k)] = k - 1 end
+local function unbase64(s)
+  s = s:gsub("=+$", "")
+  if s:find("[^%w+/]") or #s % 4 == 1 then return nil end
+  local out = {}
+  for k = 1, #s, 4 do
+    local n, c = 0, 0
+    for m = k, math.min(k + 3, #s) do
+      n = n << 6 | B64DEC[s:byte(m)]
+      c = c + 1
+    end
+    n = n << (6 * (4 - c))
+    local bytes = string.char(n >> 16 & 255, n >> 8 & 255, n & 255)
+    out[#out + 1] = bytes:sub(1, c - 1)
+  end
+  return table.concat(out)
+end
+
+-- The logins of FILE ("USER:PASSWORD" -> expiry), re-read when it changes.
+local logins, users_stamp = {}, nil
+local function load_logins()
+  local st = uv.fs_stat(users_file)
+  local stamp = st and ("%d.%d.%d"):format(st.mtime.sec, st.mtime.nsec, st.size) or "none"
+  if stamp == users_stamp then return end
+  users_stamp, logins = stamp, {}
+  local f = io.open(users_file)
+  if not f then return end
+  for line in f:lines() do
+    local u, pw, exp = line:match("^(%S+) (%S+) (%d+)$")
+    if u then logins[u .. ":" .. pw] = tonumber(exp) end
+  end
+  f:close()
+end
+
+-- nil when the Authorization header is a live login of FILE, else why not.
+local function login_refused(auth)
+  if not auth then return "no credentials" end
+  local b = auth:match("^[Bb]asic%s+(%S+)%s*$")
+  local pair = b and unbase64(b)
+  if not pair then return "not Basic" end
+  load_logins()
+  local exp = logins[pair]
+  if not exp then return "unknown login" end
+  if exp <= os.time() then return ("expired %d s ago"):format(os.time() - exp) end
+  return nil
+end
+
+local function refuse(client, why, line)
+  local body = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}\n'
+  logf:write(("%d %s -> refused %s\n"):format(seen, line, why))
+  client:write(("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json; charset=utf-8\r\n"
+    .. "Docker-Distribution-Api-Version: registry/2.0\r\n"
+    .. 'Www-Authenticate: Basic realm="swr-front"\r\n'
+    .. "Content-Length: %d\r\nConnection: close\r\n\r\n%s"):format(#body, body))
+end
+
+-- ------------------------------------------------------------------ proxy
+
 local function handle(client)
   local buf = ""
   local upstream
@@ -210,6 +289,15 @@ local function handle(client)
       client:shutdown(function() stop() end)
       return
     end
+    if users_file then
+      local why = login_refused(auth)
+      if why then
+        client:read_stop()
+        refuse(client, why, line)
+        client:shutdown(function() stop() end)
+        return
+      end
+    end
     if basic and not issued[auth or ""] then
       client:read_stop()
       local host = head:match("\r\n[Hh]ost:%s*([^\r\n]*)") or "127.0.0.1"
@@ -229,8 +317,8 @@ local function handle(client)
     local lines = {}
     for l in (head .. "\r\n"):gmatch("(.-)\r\n") do
       local low = l:lower()
-      if basic and low:find("^authorization:") then
-        l = "Authorization: " .. basic
+      if (basic or upstream_basic) and low:find("^authorization:") then
+        l = "Authorization: " .. (basic or upstream_basic)
       end
       if not low:find("^connection:") and not low:find("^keep%-alive:") then
         lines[#lines + 1] = l
