@@ -750,7 +750,7 @@ local function act(client, action)
     -- Unanswered; the connection stays open until the client goes.
     client:read_start(function(err, data) if err or not data then close(client) end end)
   elseif action == "huge" then
-    huge_body = huge_body or ('{"auths":{"' .. ("x"):rep(HUGE_SIZE - 20) .. '":{}}}')
+    huge_body = huge_body or ('{"auths":{"' .. ("x"):rep(HUGE_SIZE - 17) .. '":{}}}')
     send(client, { status = 200, body = huge_body, headers = { { "Content-Type", "application/json" } } })
   elseif action == "endless" then
     client:write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
