@@ -172,7 +172,8 @@ function M.sign(r)
 end
 
 --- Parses an Authorization value: access, signed header list, signature;
--- or nil and a reason.
+-- or nil and a reason (SignedHeaders must be in canonical form: lower
+-- case, sorted, each once; the signature 64 lowercase hex).
 function M.parse_authorization(v)
   if not v then return nil, "no Authorization header" end
   local alg, rest = v:match("^%s*(%S+)%s+(.-)%s*$")
@@ -187,10 +188,16 @@ function M.parse_authorization(v)
   if not (f.Access and f.SignedHeaders and f.Signature) then
     return nil, "Authorization lacks Access, SignedHeaders or Signature"
   end
-  if f.Access == "" or f.SignedHeaders == "" or not f.Signature:match("^%x+$") or #f.Signature ~= 64 then
-    return nil, "Authorization has an empty Access or SignedHeaders, or a Signature that is not 64 hex"
+  if f.Access == "" or f.SignedHeaders == "" or not f.Signature:match("^[0-9a-f]+$") or #f.Signature ~= 64 then
+    return nil, "Authorization has an empty Access or SignedHeaders, or a Signature that is not 64 lowercase hex"
   end
-  return f.Access, split(f.SignedHeaders, ";"), f.Signature:lower()
+  local names = split(f.SignedHeaders, ";")
+  for i, n in ipairs(names) do
+    if n == "" or n ~= n:lower() or (i > 1 and not bytes_lt(names[i - 1], n)) then
+      return nil, "SignedHeaders is not lower-case names, sorted, each once"
+    end
+  end
+  return f.Access, names, f.Signature
 end
 
 --- YYYYMMDDTHHMMSSZ -> Unix time (UTC), or nil.

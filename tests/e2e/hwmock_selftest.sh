@@ -211,6 +211,16 @@ check "skopeo pushes the OCI layout through the front with it" \
 is "the registry has team/tmp:1.0 with the layout's digest" \
   "$(reg_tags team/tmp | tr '\n' ' ')$(reg_digest team/tmp 1.0)" "1.0 $OCI_DIGEST"
 is "the front passed the manifest PUT" "$(grep -c ' PUT /v2/team/tmp/manifests/1\.0 -> pass' "$FRONT_LOG")" 1
+# The docker CLI (no daemon: a client-side login) takes the login too.
+if command -v docker >/dev/null 2>&1; then
+  if docker login -u "$LOGIN_USER" --password-stdin "$FRONT_HOST" <"$H/ok.pw" >"$T/out/docker-login.out" 2>&1 &&
+    grep -q 'Login Succeeded' "$T/out/docker-login.out"; then
+    ok "the docker CLI logs in to the front with the temporary login"
+  else
+    not_ok "the docker CLI logs in to the front with the temporary login"
+    diag "$T/out/docker-login.out"
+  fi
+fi
 front_curl fnone "$E2E_PROJECT@NOSUCHLOGIN000000000" "$H/ok.pw"
 is "the front refuses an unknown user" "$REQ_CODE $(tail -n 1 "$FRONT_LOG" | grep -c 'refused unknown login')" "401 1"
 req fanon "http://$FRONT_HOST/v2/"
@@ -250,6 +260,12 @@ is_apig401 noauth "no Authorization header"
 sed 's/^Authorization: .*/Authorization: SDK-HMAC-SHA256 Credential=x, Signature=y/' "$H/ok.h" >"$H/garbled.h"
 req garbled -X POST -H @"$H/garbled.h" "$HWMOCK_URL$SECRET_PATH?$Q"
 is_apig401 garbled "Authorization (lacks|has a garbled)"
+sed '/^Authorization:/s/Signature=\(.*\)/Signature=\U\1/' "$H/ok.h" >"$H/upper.h"
+req upper -X POST -H @"$H/upper.h" "$HWMOCK_URL$SECRET_PATH?$Q"
+is_apig401 upper "Authorization has an empty .* not 64 lowercase hex"
+sed 's/SignedHeaders=content-type;host;x-sdk-date/SignedHeaders=host;content-type;x-sdk-date/' "$H/ok.h" >"$H/unsorted.h"
+req unsorted -X POST -H @"$H/unsorted.h" "$HWMOCK_URL$SECRET_PATH?$Q"
+is_apig401 unsorted "SignedHeaders is not lower-case names, sorted"
 sed 's/^Authorization: SDK-HMAC-SHA256/Authorization: SDK-HMAC-SM3/' "$H/ok.h" >"$H/sm3.h"
 req sm3 -X POST -H @"$H/sm3.h" "$HWMOCK_URL$SECRET_PATH?$Q"
 is_apig401 sm3 "algorithm"
@@ -573,6 +589,13 @@ front_curl fafter "$LOGIN_USER" "$H/short.pw"
 is "after its expiry the front refuses the login (401, Basic challenge)" \
   "$REQ_CODE $(hdr fafter Www-Authenticate | grep -c '^Basic realm=')" "401 1"
 is "the front logged why" "$(tail -n 1 "$FRONT_LOG" | grep -c ' -> refused expired ')" 1
+if command -v docker >/dev/null 2>&1; then
+  if docker login -u "$LOGIN_USER" --password-stdin "$FRONT_HOST" <"$H/short.pw" >"$T/out/docker-late.out" 2>&1; then
+    not_ok "the docker CLI cannot log in with the expired login"
+  else
+    ok "the docker CLI cannot log in with the expired login"
+  fi
+fi
 if skopeo copy --dest-tls-verify=false --dest-authfile "$H/auth2.json" "oci:$T/layout:1.0" \
   "docker://$FRONT_HOST/team/late:1.0" >"$T/out/skopeo-late.out" 2>&1; then
   not_ok "skopeo cannot push with the expired login"
