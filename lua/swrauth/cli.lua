@@ -11,10 +11,14 @@
 -- @module swrauth.cli
 local M = {}
 
+local swrauth = require "swrauth"
 local json = require "swrauth.json"
 local text = require "swrauth.text"
 local engines = require "swrauth.engines"
 local proc = require "swrauth.proc"
+local options = require "swrauth.options"
+local credentials = require "swrauth.credentials"
+local logins = require "swrauth.logins"
 
 local ipairs, tostring, xpcall, require = ipairs, tostring, xpcall, require
 
@@ -23,8 +27,8 @@ M.EXIT = {ok = 0, runtime = 1, usage = 2, credentials = 3, engine = 4}
 local EXIT = M.EXIT
 
 --- The commands, in the order `--help` lists them.
-M.COMMANDS = {"key", "login-command", "login", "check", "logout", "tag", "push", "release",
-              "parse", "configure-docker", "config", "version"}
+M.COMMANDS = {"key", "credentials", "login-command", "login", "check", "logout", "tag", "push",
+              "release", "parse", "configure-docker", "config", "version"}
 
 local function module_of(name)
   return "swrauth.cmd." .. name:gsub("%-", "_")
@@ -89,6 +93,40 @@ function U:event(ev)
   end
 end
 
+--- The login of a command that runs no pipeline (key, config, ...):
+-- the credentials' long-term login, or a temporary one (see
+-- `swrauth.logins`), for `project` and `registry`.
+-- @treturn table|nil the login
+-- @treturn[2] nil
+-- @treturn[2] integer the exit code (the error said)
+function U:login(step, project, registry)
+  local lo, lerr = options.login(self.a, self)
+  if not lo then return nil, self:usage(step .. ": " .. lerr) end
+  local curl = proc.which("curl", self.getenv("PATH")) or false
+  local cred, err = credentials.resolve {
+    file = self.a.credentials_file, getenv = self.getenv, insecure = lo.insecure, curl = curl,
+    warn = function(msg) self:warn(msg) end,
+  }
+  if not cred then return nil, self:fail(step .. ": " .. err, "credentials") end
+  lo.project, lo.registry, lo.getenv, lo.curl = project, registry, self.getenv, curl
+  if logins.is_temporary(cred, lo) and not project then
+    return nil, self:usage(step .. ": a temporary login (" .. (cred.temporary
+      and "credentials from " .. cred.where .. " are temporary" or "--temporary") .. ") needs "
+      .. "--project (or SWRAUTH_PROJECT), e.g. --project cn-north-4")
+  end
+  -- A dry run asks no API.
+  if self.a.dry_run and logins.is_temporary(cred, lo) then
+    return {user = swrauth.format("user", {project = project, ak = cred.ak}), registry = registry,
+            password = text.REDACTED, temporary = true}, cred
+  end
+  local login, kind
+  login, err, kind = logins.get(cred, lo)
+  if not login then
+    return nil, self:fail(step .. ": " .. err, (kind == "usage" or kind == "credentials") and kind or "runtime")
+  end
+  return login, cred
+end
+
 --- Pipeline options with this run's callbacks (events, environment).
 function U:hooks(o)
   o.getenv = self.getenv
@@ -132,7 +170,8 @@ end
 local HELP = {}
 
 local GLOBAL_EPILOG = "Global options (--project, --registry, --engine, --credentials-file, "
-  .. "--insecure, --cert-dir, --dry-run, --json, --retries, --backoff, --timeout, --quiet) go "
+  .. "--temporary, --duration, --insecure, --cert-dir, --dry-run, --json, --retries, --backoff, "
+  .. "--timeout, --quiet) go "
   .. "before or after the command: see 'swrauth --help'.\nExit codes: 0 success, 1 runtime "
   .. "failure, 2 usage error, 3 credentials missing or malformed, 4 engine not found."
 
@@ -159,10 +198,14 @@ function M.parser(state)
     .. "registry taking the same credentials), tag and push images. The login key goes to "
     .. "engines on standard input, never on their command line (except ctr, which has no "
     .. "other way)."), state)
-  parser:epilog("Credentials, first found wins: HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK; "
+  parser:epilog("Credentials, first found wins: HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (+ "
+    .. "HUAWEICLOUD_SDK_SECURITY_TOKEN), or HUAWEICLOUD_SDK_IDP_ID + HUAWEICLOUD_SDK_ID_TOKEN_FILE; "
     .. "SWRAUTH_AK + SWRAUTH_LOGIN_KEY; the credentials CSV from --credentials-file or "
-    .. "SWRAUTH_CREDENTIALS_FILE.\nExit codes: 0 success, 1 runtime failure, 2 usage error, "
-    .. "3 credentials missing or malformed, 4 engine not found.")
+    .. "SWRAUTH_CREDENTIALS_FILE; ~/.huaweicloud/credentials; KooCLI's ~/.hcloud/config.json; CCE "
+    .. "pod identity; the cloud server's agency (instance metadata). 'swrauth credentials' "
+    .. "says which. Temporary credentials log in with SWR's temporary login.\nExit codes: 0 "
+    .. "success, 1 runtime failure, 2 usage error, 3 credentials missing or malformed, 4 engine "
+    .. "not found.")
   parser:command_target("command")
   parser:help_max_width(80)
   parser:option("--project", "Region project, e.g. cn-north-4 or cn-north-4_team "
@@ -174,6 +217,10 @@ function M.parser(state)
     :choices(engines.CHOICES)
   parser:option("--credentials-file", "The console's credentials.csv "
     .. "(env SWRAUTH_CREDENTIALS_FILE).")
+  parser:flag("--temporary", "Log in with SWR's temporary login (its API), not the long-term "
+    .. "key; automatic for temporary credentials (env SWRAUTH_TEMPORARY=1).")
+  parser:option("--duration", "Seconds the temporary login is valid, 60 to 86400 (implies "
+    .. "--temporary; env SWRAUTH_DURATION; default SWR's).")
   parser:flag("--insecure", "Plain HTTP / no TLS verification, for local registries "
     .. "(env SWRAUTH_INSECURE=1).")
   parser:option("--cert-dir", "Directory holding the registry's CA .crt (env SWRAUTH_CERT_DIR).")
@@ -220,7 +267,8 @@ local function run(list, sys)
   -- `swrauth key` is answered without the parser (start-up time).
   local file = fast_key(list)
   if file ~= nil then
-    return require("swrauth.cmd.key").run({credentials_file = file or nil}, M.ui(sys))
+    local a = {credentials_file = file or nil}
+    return require("swrauth.cmd.key").run(a, M.ui(sys, a))
   end
   local state = {}
   local parser = M.parser(state)

@@ -41,9 +41,12 @@ local json = require "swrauth.json"
 local fs = require "swrauth.fs"
 local helperconfig = require "swrauth.helperconfig"
 local credentials = require "swrauth.credentials"
+local logins = require "swrauth.logins"
+local swrapi = require "swrauth.swrapi"
 local proc = require "swrauth.proc"
 
-local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
+local type, pairs, ipairs, tostring, tonumber, pcall = type, pairs, ipairs, tostring, tonumber,
+  pcall
 local find, sub, lower = string.find, string.sub, string.lower
 local concat = table.concat
 
@@ -169,41 +172,60 @@ local function log_writer(cfg, getenv)
 end
 
 --- Finds the credentials for the helper.
--- @treturn table|nil `{ak=, key=, source=}`, or nil when none is configured
+-- @treturn table|nil the credentials (`swrauth.credentials`), or nil when
+--   none is configured
 -- @treturn[2] string what is wrong, when a source is set but malformed
 function M.credentials(cfg, getenv, log)
   local E = credentials.ENV
+  local warn = function(msg) log(msg) end
+  local curl = proc.which("curl", getenv("PATH")) or false
+  local insecure = getenv("SWRAUTH_INSECURE") == "1"
   local env_set = false
-  for _, name in ipairs{E.sdk_ak, E.sdk_sk, E.ak, E.key, E.file} do
+  for _, name in ipairs{E.sdk_ak, E.sdk_sk, E.ak, E.key, E.file, E.idp_id, E.id_token_file} do
     if nonempty(getenv(name)) then env_set = true end
   end
-  local warn = function(msg) log(msg) end
-  if env_set then
-    return credentials.resolve{
-      getenv = getenv, warn = warn,
-      file = not nonempty(getenv(E.file)) and cfg.credentials_file or nil,
-    }
-  end
-  local none = function() return nil end
-  if cfg.ak then
+  if not env_set and cfg.ak then
     if (cfg.login_key == nil) == (cfg.sk == nil) then
       return nil, "config file " .. cfg.path .. ": give 'ak' with exactly one of 'login_key' and 'sk'"
     end
     local cred, err = credentials.resolve{
-      explicit = {ak = cfg.ak, key = cfg.login_key, sk = cfg.sk}, getenv = none,
+      explicit = {ak = cfg.ak, key = cfg.login_key, sk = cfg.sk}, getenv = function() return nil end,
     }
     if not cred then
       return nil, "config file " .. cfg.path .. ": " .. err:gsub("^credentials table: ", "")
     end
-    cred.source = "config file " .. cfg.path
+    cred.where = "config file " .. cfg.path
     return cred
-  elseif cfg.login_key or cfg.sk then
+  elseif not env_set and (cfg.login_key or cfg.sk) then
     return nil, "config file " .. cfg.path .. ": 'login_key' and 'sk' need 'ak'"
   end
-  if cfg.credentials_file then
-    return credentials.resolve{file = cfg.credentials_file, getenv = none, warn = warn}
+  -- The chain; the config's credentials file stands in for SWRAUTH_CREDENTIALS_FILE.
+  local cred, err, none = credentials.resolve{
+    getenv = getenv, warn = warn, curl = curl, insecure = insecure, lazy = true,
+    file = not nonempty(getenv(E.file)) and cfg.credentials_file or nil,
+  }
+  if not cred and none then return nil, nil end
+  return cred, err
+end
+
+--- The login options of the helper: `temporary` and `duration` from the
+-- config file, else `SWRAUTH_TEMPORARY` and `SWRAUTH_DURATION`.
+-- @treturn table|nil
+-- @treturn[2] string what is wrong
+function M.login_options(cfg, getenv)
+  local o = {temporary = cfg.temporary, duration = cfg.duration, cache = true, getenv = getenv,
+             insecure = getenv("SWRAUTH_INSECURE") == "1",
+             curl = proc.which("curl", getenv("PATH")) or false}
+  if o.temporary == nil then o.temporary = getenv("SWRAUTH_TEMPORARY") == "1" end
+  local from = "config file " .. tostring(cfg.path) .. ": duration"
+  if o.duration == nil and nonempty(getenv("SWRAUTH_DURATION")) then
+    o.duration, from = tonumber(getenv("SWRAUTH_DURATION")) or 0 / 0, "SWRAUTH_DURATION"
   end
-  return nil, nil
+  if o.duration ~= nil then
+    local ok, why = swrapi.check_duration(o.duration)
+    if not ok then return nil, from .. " " .. why end
+  end
+  return o
 end
 
 local function short_user(user)
@@ -256,10 +278,28 @@ local function get(sys, log_of)
     log("get " .. host .. ": error: project '" .. project .. "' " .. why)
     return nil, perr("project '" .. project .. "' for " .. host .. " " .. why)
   end
-  local user = swrauth.format("user", {project = project, ak = cred.ak})
-  log("get " .. host .. ": " .. short_user(user) .. " from " .. tostring(cred.source))
-  sys.out('{"ServerURL":' .. json.quote(url) .. ',"Username":' .. json.quote(user)
-    .. ',"Secret":' .. json.quote(cred.key) .. "}\n")
+  local lo, lerr = M.login_options(cfg, sys.getenv)
+  if not lo then
+    log("get " .. host .. ": error: " .. lerr)
+    return nil, perr(lerr)
+  end
+  lo.project, lo.registry = project, host
+  local login, gerr, kind = logins.get(cred, lo)
+  if not login and kind == "credentials" and cred.fetch then
+    -- Not on a cloud server after all: as without credentials.
+    log("get " .. host .. ": served (project " .. project .. ") but " .. gerr)
+    sys.err(M.NAME .. ": " .. host .. ": " .. gerr .. "\n")
+    return nil, perr(M.NOT_FOUND, true)
+  elseif not login then
+    log("get " .. host .. ": error: " .. gerr)
+    return nil, perr(host .. ": " .. gerr)
+  end
+  if login.cache_error then log("get " .. host .. ": warning: " .. login.cache_error) end
+  log("get " .. host .. ": " .. short_user(login.user) .. " from " .. tostring(cred.where)
+    .. (login.temporary and (" (temporary, expires " .. login.expires_at
+      .. (login.cached and ", cached)" or ", new)")) or ""))
+  sys.out('{"ServerURL":' .. json.quote(url) .. ',"Username":' .. json.quote(login.user)
+    .. ',"Secret":' .. json.quote(login.password) .. "}\n")
   return true
 end
 
@@ -313,10 +353,15 @@ local function store(sys, log_of)
   return true
 end
 
+-- Nothing is stored but the cached temporary logins: those of the host
+-- are removed (the next get asks the API again).
 local function erase(sys, log_of)
   local url, uerr = read_url(sys.stdin())
   if not url then return nil, uerr end
-  log_of(nil)("erase " .. M.host(url) .. ": nothing to erase")
+  local host = M.host(url)
+  local n = logins.forget(sys.getenv, host)
+  log_of(nil)("erase " .. host .. ": " .. (n > 0 and n .. " cached temporary login(s) removed"
+    or "nothing to erase"))
   return true
 end
 
@@ -344,11 +389,17 @@ local function list(sys, log_of)
       log("list: error: " .. err)
       return nil, perr(err)
     end
-    if cred then
+    -- A temporary login's user is known once it is cached; list asks no API.
+    local lo = cred and M.login_options(cfg, sys.getenv)
+    if cred and lo then
       for host in pairs(hosts) do
         local project = M.project_for(host, cfg, sys.getenv)
         if project and swrauth.check("project", project) then
-          users[host] = swrauth.format("user", {project = project, ak = cred.ak})
+          if logins.is_temporary(cred, lo) then
+            users[host] = logins.cached_user(sys.getenv, cred, project, host)
+          else
+            users[host] = swrauth.format("user", {project = project, ak = cred.ak})
+          end
         end
       end
     end

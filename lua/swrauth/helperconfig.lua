@@ -22,7 +22,7 @@ local type, pairs, tostring, format, lower = type, pairs, tostring, string.forma
 
 M.FIELDS = {
   registries = "table", ak = "string", login_key = "string", sk = "string",
-  credentials_file = "string", log = "string",
+  credentials_file = "string", log = "string", temporary = "boolean", duration = "number",
 }
 
 --- The file's path (nil without HOME or XDG_CONFIG_HOME), and whether

@@ -13,6 +13,7 @@ local text = require "swrauth.text"
 local fields = require "swrauth.fields"
 local engines = require "swrauth.engines"
 local credentials = require "swrauth.credentials"
+local swrapi = require "swrauth.swrapi"
 
 local type, pairs, ipairs, tonumber, tostring, load, pcall = type, pairs, ipairs, tonumber,
   tostring, load, pcall
@@ -29,7 +30,7 @@ M.OPTIONS = {
   dry_run = "boolean", retries = "number", backoff = "number", backoff_max = "number",
   timeout = "number", parallel_login = "boolean", remote_tag = "string", env = "table",
   getenv = "function", on_event = "function", runner = "function", which = "function",
-  sleep = "function",
+  sleep = "function", temporary = "boolean", duration = "number",
 }
 
 local function one_of(list)
@@ -69,6 +70,7 @@ local RULES = {
     return true
   end,
   credentials = credentials.check_explicit,
+  duration = swrapi.check_duration,
   env = function(v)
     for k, x in pairs(v) do
       if type(k) ~= "string" or (type(x) ~= "string" and x ~= false) then
@@ -81,7 +83,7 @@ local RULES = {
 
 --- Variables removed from the engines' environment: they may hold the SK
 -- or the key.
-M.SECRET_VARIABLES = {"HUAWEICLOUD_SDK_SK", "SWRAUTH_LOGIN_KEY"}
+M.SECRET_VARIABLES = {"HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "SWRAUTH_LOGIN_KEY"}
 
 --- Checks one option's value.
 -- @treturn true|nil
@@ -101,7 +103,8 @@ M.FILE_FIELDS = {
   source = "string", repository = "string", tags = "table", semver = "string",
   latest = "boolean", project = "string", region = "string", registry = "string",
   engine = "string", insecure = "boolean", cert_dir = "string", retries = "number",
-  backoff = "number", timeout = "number", remote_tag = "string",
+  backoff = "number", timeout = "number", remote_tag = "string", temporary = "boolean",
+  duration = "number",
 }
 
 -- The pipeline options the command line sets: option, flag (argparse's
@@ -116,6 +119,7 @@ local SETTINGS = {
   {"backoff", "backoff", "SWRAUTH_BACKOFF", "number"},
   -- A time limit of 0 means none.
   {"timeout", "timeout", "SWRAUTH_TIMEOUT", "number", true},
+  {"duration", "duration", "SWRAUTH_DURATION", "number"},
 }
 
 --- Checks a whole options table and settles it: defaults filled in, the
@@ -243,6 +247,9 @@ function M.pipeline(a, sys, file)
   local insecure = a.insecure or (file and file.insecure)
   if insecure == nil then insecure = truthy(sys.getenv("SWRAUTH_INSECURE")) end
   o.insecure = insecure or false
+  local temporary = a.temporary or (file and file.temporary)
+  if temporary == nil then temporary = truthy(sys.getenv("SWRAUTH_TEMPORARY")) end
+  o.temporary = temporary or false
   for _, s in ipairs(SETTINGS) do
     local name, flag, var, kind, zero_none = s[1], s[2], s[3], s[4], s[5]
     local v, from = pick(a, file, sys.getenv, flag, var)
@@ -263,6 +270,24 @@ function M.pipeline(a, sys, file)
   end
   if not o.project and not o.region then
     return nil, "--project (or SWRAUTH_PROJECT) is required, e.g. --project cn-north-4"
+  end
+  return o
+end
+
+--- The login options of a command that runs no pipeline (key, config):
+-- `{temporary=, duration=, insecure=}` from the flags, else the
+-- environment.
+-- @treturn table|nil
+-- @treturn[2] string what is wrong
+function M.login(a, sys)
+  local o = {temporary = a.temporary or truthy(sys.getenv("SWRAUTH_TEMPORARY")),
+             insecure = a.insecure or truthy(sys.getenv("SWRAUTH_INSECURE"))}
+  local v, from = pick(a, nil, sys.getenv, "duration", "SWRAUTH_DURATION")
+  if v ~= nil then
+    local n = tonumber(v) or 0 / 0
+    local ok, why = M.check("duration", n)
+    if not ok then return nil, from .. " " .. text.quote(tostring(v)) .. " " .. why end
+    o.duration = n
   end
   return o
 end

@@ -27,6 +27,8 @@ local json = require "swrauth.json"
 local text = require "swrauth.text"
 local options = require "swrauth.options"
 local credentials = require "swrauth.credentials"
+local logins = require "swrauth.logins"
+local swrapi = require "swrauth.swrapi"
 local authfile = require "swrauth.authfile"
 local engines = require "swrauth.engines"
 local context = require "swrauth.context"
@@ -64,9 +66,9 @@ function M.new(opts)
     run = self.run, env = env, sleep = o.sleep, dry_run = o.dry_run, on_event = o.on_event,
     redact = function(s) return self.red:redact(s) end,
   }
-  -- An SK given here is turned into the key at once and not kept.
+  -- An SK given here is kept only in the credentials' signing function.
   if o.credentials then
-    self.red:add(o.credentials.sk):add(o.credentials.key)
+    self.red:add(o.credentials.sk):add(o.credentials.key):add(o.credentials.security_token)
     self:_take(credentials.resolve {explicit = o.credentials, project = project})
     o.credentials = nil
   end
@@ -81,8 +83,10 @@ function P:_take(cred, err)
     self.cred_err = err
     return
   end
-  cred.user = swrauth.format("user", {project = self.project, ak = cred.ak})
-  self.red:add(cred.key):add(swrauth.base64(cred.user .. ":" .. cred.key))
+  if cred.key then
+    local user = swrauth.format("user", {project = self.project, ak = cred.ak})
+    self.red:add(cred.key):add(swrauth.base64(user .. ":" .. cred.key))
+  end
   self.cred = cred
 end
 
@@ -107,16 +111,55 @@ function P:_getenv(name)
 end
 
 --- The credentials, found once (see `swrauth.credentials`).
--- @treturn table|nil `{project=, ak=, key=, user=, source=}`
+-- @treturn table|nil `{source=, where=, ak=, temporary=, ...}`
 -- @treturn[2] string why there are none
 function P:credentials()
   if not self.cred and not self.cred_err then
     self:_take(credentials.resolve {
       file = self.o.credentials_file, project = self.project, getenv = self.o.getenv,
-      warn = function(msg) self.steps:warn(msg) end,
+      warn = function(msg) self.steps:warn(msg) end, run = self.run, insecure = self.o.insecure,
+      curl = self.which("curl", self:_getenv("PATH")) or false,
     })
   end
   return self.cred, self.cred_err
+end
+
+--- The login engines are given, made once (see `swrauth.logins`): the
+-- long-term one, or a temporary one from SWR's API (a step,
+-- `temporary-login`) for temporary credentials or with the `temporary`
+-- or `duration` options.
+-- @treturn table|nil `{user=, password=, temporary=, expires_at=}`
+-- @treturn[2] string why there is none
+-- @treturn[2] string kind
+function P:login_info()
+  if self.secret then return self.secret end
+  local cred, cerr = self:credentials()
+  if not cred then return nil, cerr, "credentials" end
+  local o = self.o
+  local lo = {project = self.project, registry = self.registry, temporary = o.temporary,
+              duration = o.duration, getenv = o.getenv, run = self.run, insecure = o.insecure,
+              curl = self.which("curl", self:_getenv("PATH")) or false, steps = self.steps}
+  local login, err, kind
+  local t0 = proc.clock()
+  if logins.is_temporary(cred, lo) and o.dry_run then
+    local base = swrapi.endpoint(self.project, o.getenv or os.getenv, o.insecure) or "?"
+    self.steps:dry("temporary-login", self:_login_detail(), "POST " .. base .. swrapi.PATH
+      .. "?projectname=" .. self.project)
+    login = {user = swrauth.format("user", {project = self.project, ak = cred.ak}),
+             password = text.REDACTED, temporary = true}
+  else
+    login, err, kind = logins.get(cred, lo)
+    if not login then
+      self.steps:record_failure("temporary-login", self:_login_detail(), err)
+      return nil, err, kind == "usage" and "usage" or kind == "credentials" and "credentials" or "runtime"
+    end
+  end
+  self.red:add(login.password):add(swrauth.base64(login.user .. ":" .. login.password))
+  self.secret = login
+  if login.temporary and not o.dry_run then
+    self.steps:record("temporary-login", self:_login_detail(), proc.clock() - t0, 1)
+  end
+  return login
 end
 
 --- The engine table, picked once (see `swrauth.engines.choose`).
@@ -142,11 +185,15 @@ function P:engine()
   return e
 end
 
--- What a login step shows: PROJECT@AK (the AK shortened) to REGISTRY.
+-- What a login step shows: PROJECT@AK (the AK shortened) to REGISTRY,
+-- and when a temporary login expires.
 function P:_login_detail()
   local ak = self.cred and self.cred.ak or ""
   if #ak > 8 then ak = ak:sub(1, 4) .. "…" end
-  return self.project .. (self.cred and "@" .. ak or "") .. " to " .. self.registry
+  local s = self.project .. (self.cred and "@" .. ak or "") .. " to " .. self.registry
+  local l = self.secret
+  if l and l.temporary then s = s .. " (temporary, expires " .. (l.expires_at or "?") .. ")" end
+  return s
 end
 
 -- Engine and command context (`swrauth.context`) for a step, or nil,
@@ -166,9 +213,9 @@ function P:_setup(step, key, digest)
   end
   -- ctr takes the key with each push (and has no login).
   if key or e.key_in_argv and step == "push" then
-    local cred, cerr = self:credentials()
-    if not cred then c:remove(); return self:_fail(step, cerr, "credentials") end
-    c.user, c.key = cred.user, cred.key
+    local login, lerr, kind = self:login_info()
+    if not login then c:remove(); return self:_fail(step, lerr, kind) end
+    c.user, c.key = login.user, login.password
   end
   if e.key_in_argv and step == "push" then
     self:_warn_once("ctr-key", "warning: ctr takes the login key only on its command line "
@@ -319,7 +366,7 @@ end
 -- credentials; the tokens it gets are redacted.
 function P:_registry()
   return registry.new {
-    registry = self.registry, user = self.cred.user, key = self.cred.key,
+    registry = self.registry, user = self.secret.user, key = self.secret.password,
     insecure = self.o.insecure, cert_dir = self.o.cert_dir, timeout = self.o.timeout,
     env = self.o.env, run = self.run, on_secret = function(token) self.red:add(token) end,
     curl = self.which("curl", self:_getenv("PATH")) or false,
@@ -339,8 +386,8 @@ function P:check(step)
     local ok, err = context.new {registry = self.registry, cert_dir = self.o.cert_dir}:check_cert_dir()
     if not ok then return self:_fail(step, err, "usage") end
   end
-  local cred, cerr = self:credentials()
-  if not cred then return self:_fail(step, cerr, "credentials") end
+  local login, lerr, kind = self:login_info()
+  if not login then return self:_fail(step, lerr, kind) end
   local detail = self:_login_detail() .. " (asked the registry)"
   if self.o.dry_run then
     self.steps:dry(step, detail, registry.describe("GET", self.registry .. "/v2/"))
@@ -395,7 +442,9 @@ function P:report()
   local rep = {
     ok = self.last_error == nil, error = self.last_error,
     engine = self.eng and self.eng.name or self.o.engine, registry = self.registry,
-    project = self.project, dry_run = self.o.dry_run, user = self.cred and self.cred.user or nil,
+    project = self.project, dry_run = self.o.dry_run, user = self.secret and self.secret.user or nil,
+    temporary = self.secret and self.secret.temporary or nil,
+    expires_at = self.secret and self.secret.expires_at or nil,
     steps = json.array(), pushed = json.array(), not_pushed = json.array(),
   }
   for i, s in ipairs(self.steps.done) do rep.steps[i] = s end

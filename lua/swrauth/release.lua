@@ -47,7 +47,7 @@ local function login_and_copy(p, source, ref)
   if p.o.dry_run then
     cc.authfile = "$TMPDIR/auth.json"
   else
-    local priv, perr = authfile.private(p.registry, p.cred.user, p.cred.key)
+    local priv, perr = authfile.private(p.registry, c.user, c.key)
     if not priv then c:remove(); cc:remove(); return p:_fail("login", perr) end
     cc.tmp[#cc.tmp + 1] = priv -- removed with the context
     cc.authfile = priv.auth

@@ -51,6 +51,33 @@ local function quoted(s)
   return '"' .. s:gsub('[\\"]', "\\%0") .. '"'
 end
 
+-- The host of a URL (without brackets or port), and its scheme.
+local function url_host(url)
+  local scheme, authority = url:match("^(%a+)://([^/?#]*)")
+  local host = authority and (authority:match("^%[([^%]]*)%]") or authority:match("^([^:]*)"))
+  return host, scheme
+end
+
+-- Whether a host is this machine or link-local.
+local function local_host(host)
+  return host == "localhost" or host:find("^127%.") ~= nil or host:find("^169%.254%.") ~= nil
+    or host == "::1" or host:find("^fe80:") ~= nil
+end
+
+--- Whether swrauth may send credentials to `url`: https, or plain http to
+-- a loopback or link-local host (where instance metadata and pod identity
+-- live), or any http with `insecure`.
+-- @treturn true|nil
+-- @treturn[2] string what is wrong
+function M.check_url(url, insecure)
+  local host, scheme = url_host(url)
+  if scheme == "https" then return true end
+  if scheme ~= "http" or not host or host == "" then return nil, "is not an http(s) URL" end
+  if insecure or local_host(host) then return true end
+  return nil, "is plain HTTP to " .. host .. ": credentials would go unencrypted (https, or "
+    .. "plain http only to a loopback or link-local host; --insecure to allow it)"
+end
+
 local T = {}
 T.__index = T
 
@@ -174,6 +201,10 @@ function T:_lines(r, i)
                       "max-filesize = " .. (self.o.max_body or M.MAX_BODY)} do
     lines[#lines + 1] = l
   end
+  -- A loopback or link-local host (instance metadata) is never reached
+  -- through a proxy.
+  local host = url_host(r.url)
+  if host and local_host(host) then lines[#lines + 1] = 'noproxy = "*"' end
   if r.url:find("^https:") then
     if self.o.insecure then
       lines[#lines + 1] = "insecure"

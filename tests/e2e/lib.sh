@@ -23,6 +23,10 @@ esac
 
 # The test identity (a script may set its own before sourcing). Obviously
 # fake: no cloud account has these.
+# No instance metadata of the machine running the tests (a suite that
+# tests that source points it at the mock).
+: "${SWRAUTH_METADATA_ENDPOINT:=none}"
+export SWRAUTH_METADATA_ENDPOINT
 : "${E2E_PROJECT:=cn-north-4}"
 : "${E2E_AK:=TESTAK0000000000E2E0}"
 : "${E2E_SK:=testSecretKeyForSwrauthE2E0000000000000a}"

@@ -365,14 +365,15 @@ end)
 describe("parse image", function()
   it("gives repository, namespace, name and reference as before (derived in the core)", function()
     assert.are.same({ registry = "docker.io", repository = "library/nginx", namespace = "library",
-                      name = "nginx", tag = "latest", reference = "docker.io/library/nginx:latest" },
+                      name = "nginx", tag = "latest", reference = "docker.io/library/nginx:latest",
+                      registry_given = false },
       swrauth.parse("image", "nginx"))
     assert.are.same({ registry = "r.io", repository = "app", name = "app", digest = DIGEST,
-                      reference = "r.io/app@" .. DIGEST },
+                      reference = "r.io/app@" .. DIGEST, registry_given = true },
       swrauth.parse("image", "r.io/app@" .. DIGEST))
     assert.are.same({ registry = "docker.io", repository = "library/nginx", namespace = "library",
                       name = "nginx", tag = "1", digest = DIGEST,
-                      reference = "docker.io/library/nginx:1@" .. DIGEST },
+                      reference = "docker.io/library/nginx:1@" .. DIGEST, registry_given = true },
       swrauth.parse("image", "index.docker.io/nginx:1@" .. DIGEST))
     local t = swrauth.parse("image", "swr.cn-north-4.myhuaweicloud.com/a/b/c:1.0")
     assert.are.equal("a/b", t.namespace)

@@ -10,12 +10,26 @@ local SK2 = "SKSECONDROW01234567890123456789012345678"
 local KEY2 = require("swrauth").derive(AK2, SK2)
 local OTHER_KEY = ("ab"):rep(32)
 
+local dir
+
+-- An environment with no instance metadata and a home of its own (no
+-- profile of the machine's user is read).
 local function env(t)
-  return function(name) return t[name] end
+  return function(name)
+    if t[name] ~= nil then return t[name] end
+    if name == "SWRAUTH_METADATA_ENDPOINT" then return "none" end
+    if name == "HOME" then return dir end
+  end
+end
+
+-- The fields of credentials that say what they are (not `sign`).
+local function view(c)
+  return {ak = c.ak, key = c.key, source = c.source, where = c.where, temporary = c.temporary,
+          project = c.project, project_id = c.project_id, expires_at = c.expires_at,
+          signs = type(c.sign) == "function"}
 end
 
 describe("credentials.resolve", function()
-  local dir
   local function csv(name, text, mode)
     local path = dir .. "/" .. name
     local f = assert(io.open(path, "w"))
@@ -27,6 +41,7 @@ describe("credentials.resolve", function()
   local HEADER = "User Name,Access Key Id,Secret Access Key\n"
 
   before_each(function() dir = support.tempdir() end)
+  -- env() reads `dir`, the directory of the test running.
   after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
 
   describe("order", function()
@@ -35,7 +50,8 @@ describe("credentials.resolve", function()
         explicit = {ak = AK, sk = SK}, project = "cn-north-4",
         getenv = env {HUAWEICLOUD_SDK_AK = AK2, HUAWEICLOUD_SDK_SK = SK2},
       })
-      assert.same({ak = AK, key = KEY, source = "explicit", project = "cn-north-4"}, c)
+      assert.same({ak = AK, key = KEY, source = "explicit", where = "explicit", temporary = false,
+                   project = "cn-north-4", signs = true}, view(c))
     end)
     it("takes a pre-derived key in an explicit table", function()
       local c = assert(credentials.resolve {explicit = {ak = AK, key = KEY:upper()}, getenv = env {}})
@@ -46,21 +62,24 @@ describe("credentials.resolve", function()
         HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
         SWRAUTH_AK = AK2, SWRAUTH_LOGIN_KEY = KEY2,
       }})
-      assert.same({ak = AK, key = KEY, source = "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK"}, c)
+      assert.same({ak = AK, key = KEY, source = "env", where = "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK",
+                   temporary = false, signs = true}, view(c))
     end)
     it("then SWRAUTH_AK/SWRAUTH_LOGIN_KEY", function()
       local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n")
       local c = assert(credentials.resolve {getenv = env {
         SWRAUTH_AK = AK2, SWRAUTH_LOGIN_KEY = KEY2, SWRAUTH_CREDENTIALS_FILE = path,
       }})
-      assert.same({ak = AK2, key = KEY2, source = "SWRAUTH_AK/SWRAUTH_LOGIN_KEY"}, c)
+      assert.same({ak = AK2, key = KEY2, source = "login-key", where = "SWRAUTH_AK/SWRAUTH_LOGIN_KEY",
+                   signs = false}, view(c))
     end)
     it("then the credentials file from the option", function()
       local path = csv("c.csv", HEADER .. "u," .. AK .. "," .. SK .. "\n")
       local other = csv("d.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
       local c = assert(credentials.resolve {file = path,
                                             getenv = env {SWRAUTH_CREDENTIALS_FILE = other}})
-      assert.same({ak = AK, key = KEY, source = "file " .. path .. " line 2"}, c)
+      assert.same({ak = AK, key = KEY, source = "csv", where = "file " .. path .. " line 2",
+                   temporary = false, signs = true}, view(c))
     end)
     it("or from SWRAUTH_CREDENTIALS_FILE", function()
       local path = csv("c.csv", HEADER .. "u," .. AK2 .. "," .. SK2 .. "\n")
@@ -71,18 +90,21 @@ describe("credentials.resolve", function()
       local path = csv("c.csv", HEADER .. "a," .. AK .. "," .. SK .. "\nb," .. AK2 .. "," .. SK2
         .. "\nc," .. AK2 .. "," .. SK .. "\n")
       local c = assert(credentials.resolve {file = path, getenv = env {}})
-      assert.same({ak = AK, key = KEY, source = "file " .. path .. " line 2"}, c)
+      assert.same({ak = AK, key = KEY, source = "csv", where = "file " .. path .. " line 2",
+                   temporary = false, signs = true}, view(c))
     end)
     it("takes the row whose AK is SWRAUTH_AK", function()
       local path = csv("c.csv", HEADER .. "a," .. AK .. "," .. SK .. "\nb," .. AK2 .. "," .. SK2 .. "\n")
       local c = assert(credentials.resolve {file = path, getenv = env {SWRAUTH_AK = AK2}})
-      assert.same({ak = AK2, key = KEY2, source = "file " .. path .. " line 3"}, c)
+      assert.same({ak = AK2, key = KEY2, source = "csv", where = "file " .. path .. " line 3",
+                   temporary = false, signs = true}, view(c))
     end)
     it("treats empty variables as unset", function()
       local c = assert(credentials.resolve {getenv = env {
         HUAWEICLOUD_SDK_AK = "", HUAWEICLOUD_SDK_SK = "", SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY,
       }})
-      assert.equal("SWRAUTH_AK/SWRAUTH_LOGIN_KEY", c.source)
+      assert.equal("login-key", c.source)
+      assert.equal("SWRAUTH_AK/SWRAUTH_LOGIN_KEY", c.where)
     end)
     it("warns when a given file is not read", function()
       local warned = {}
@@ -107,7 +129,13 @@ describe("credentials.resolve", function()
     it("says where to put credentials when there are none", function()
       assert.equal("no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or SWRAUTH_AK "
                    .. "and SWRAUTH_LOGIN_KEY, or give a credentials file (--credentials-file or "
-                   .. "SWRAUTH_CREDENTIALS_FILE)", fails {getenv = env {}})
+                   .. "SWRAUTH_CREDENTIALS_FILE), or keep them in the SDKs' profile "
+                   .. "(~/.huaweicloud/credentials); on a cloud server, give it an agency",
+                   fails {getenv = env {}})
+      local _, _, none = credentials.resolve {getenv = env {}}
+      assert.is_true(none)
+      local _, _, bad = credentials.resolve {getenv = env {HUAWEICLOUD_SDK_AK = AK}}
+      assert.is_nil(bad)
     end)
     it("names the missing half of a pair", function()
       assert.equal("HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is empty or unset",

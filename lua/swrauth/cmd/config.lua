@@ -7,8 +7,6 @@
 -- @module swrauth.cmd.config
 local M = {}
 
-local swrauth = require "swrauth"
-local credentials = require "swrauth.credentials"
 local authfile = require "swrauth.authfile"
 local exports = require "swrauth.exports"
 local options = require "swrauth.options"
@@ -62,13 +60,13 @@ function M.add_to_parser(parser)
   return made
 end
 
--- The credentials and PROJECT@AK user, or nil and the exit code.
-local function login_of(a, ui, step, project)
-  local cred, err = credentials.resolve {
-    file = a.credentials_file, getenv = ui.getenv, warn = function(msg) ui:warn(msg) end,
-  }
-  if not cred then return nil, ui:fail(step .. ": " .. err, "credentials") end
-  return cred, swrauth.format("user", {project = project, ak = cred.ak})
+-- The login, or nil and the exit code; `expiry` says when a temporary
+-- login expires (for the lines shown).
+local function login_of(ui, step, t)
+  local login, code = ui:login(step, t.project, t.registry)
+  if not login then return nil, code end
+  login.expiry = login.temporary and " (temporary, expires " .. (login.expires_at or "?") .. ")" or ""
+  return login
 end
 
 local function fail(a, ui, step, msg)
@@ -95,17 +93,20 @@ local function login_file(kind, a, ui)
     if a.json then ui:json {ok = true, file = file, registry = reg, removed = removed} end
     return ui.EXIT.ok
   end
-  local cred, user = login_of(a, ui, step, t.project)
-  if not cred then return user end
+  local login, code = login_of(ui, step, t)
+  if not login then return code end
+  local user = login.user
   if a.dry_run then
-    ui:info(step .. ": would write auths[" .. reg .. "] for " .. user .. " in " .. file)
+    ui:info(step .. ": would write auths[" .. reg .. "] for " .. user .. " in " .. file .. login.expiry)
     if a.json then ui:json {ok = true, file = file, registry = reg, user = user, dry_run = true} end
     return ui.EXIT.ok
   end
-  local ok, err = authfile.login(file, reg, user, cred.key)
+  local ok, err = authfile.login(file, reg, user, login.password)
   if not ok then return fail(a, ui, step, err) end
-  ui:info(step .. ": " .. file .. ": auths[" .. reg .. "] = " .. user)
-  if a.json then ui:json {ok = true, file = file, registry = reg, user = user} end
+  ui:info(step .. ": " .. file .. ": auths[" .. reg .. "] = " .. user .. login.expiry)
+  if a.json then
+    ui:json {ok = true, file = file, registry = reg, user = user, expires_at = login.expires_at}
+  end
   return ui.EXIT.ok
 end
 
@@ -156,16 +157,21 @@ local function print_login(kind, a, ui)
   if not t then return ui:usage(step .. ": " .. terr) end
   local bad = printer.check and printer.check(a)
   if bad then return ui:usage(step .. ": " .. bad) end
-  local cred, user = login_of(a, ui, step, t.project)
-  if not cred then return user end
-  local out = printer.make(a, t.registry, user, a.dry_run and text.REDACTED or cred.key)
+  local login, code = login_of(ui, step, t)
+  if not login then return code end
+  local user = login.user
+  local out = printer.make(a, t.registry, user, a.dry_run and text.REDACTED or login.password)
   if a.file and not a.dry_run then
     local ok, err = fs.write_atomic(a.file, out)
     if not ok then return fail(a, ui, step, err) end
-    ui:info(step .. ": wrote " .. a.file)
-    if a.json then ui:json {ok = true, file = a.file, registry = t.registry, user = user} end
+    ui:info(step .. ": wrote " .. a.file .. login.expiry)
+    if a.json then
+      ui:json {ok = true, file = a.file, registry = t.registry, user = user,
+               expires_at = login.expires_at}
+    end
     return ui.EXIT.ok
   end
+  if login.temporary then ui:info(step .. ": a temporary login" .. login.expiry) end
   ui.out(out)
   return ui.EXIT.ok
 end

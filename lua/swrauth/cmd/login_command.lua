@@ -5,8 +5,13 @@
 local M = {}
 
 local swrauth = require "swrauth"
-local credentials = require "swrauth.credentials"
 local options = require "swrauth.options"
+local text = require "swrauth.text"
+
+-- The AK of a long-term login's PROJECT@AK user.
+local function cred_ak(login)
+  return login.user:match("@(.*)$")
+end
 
 function M.add_to_parser(parser)
   local c = parser:command("login-command", "Print the vendor's docker login command (or ctr "
@@ -42,17 +47,34 @@ function M.run(a, ui)
   else
     kind = "docker"
   end
-  local cred, cerr = credentials.resolve {
-    file = a.credentials_file, getenv = ui.getenv, warn = function(msg) ui:warn(msg) end,
-  }
-  if not cred then return ui:fail("login-command: " .. cerr, "credentials") end
-  fields.ak = cred.ak
-  if not a.stdin then fields.key = cred.key end
-  ui.out(swrauth.format(kind, fields) .. "\n")
+  local registry = o.registry or swrauth.format("registry", {project = project})
+  if fields.image then registry = swrauth.parse("image", fields.image).registry end
+  local login, code = ui:login("login-command", project, registry)
+  if not login then return code end
+  if login.temporary then
+    -- The API's user, written out (it is not PROJECT@AK).
+    local argv
+    if a.ctr then
+      argv = {"ctr", "image", a.ctr[1], "--user", login.user .. ":" .. login.password, fields.image}
+    else
+      argv = {kind == "docker" and "docker" or kind:match("^[^-]+"), "login", "-u", login.user,
+              kind == "docker" and "-p" or "--password-stdin"}
+      if kind == "docker" then argv[#argv + 1] = login.password end
+      argv[#argv + 1] = registry
+    end
+    ui.out(text.command_line(argv) .. "\n")
+    ui:info("login-command: a temporary login, expires " .. (login.expires_at or "?"))
+  else
+    fields.ak = cred_ak(login)
+    if not a.stdin then fields.key = login.password end
+    ui.out(swrauth.format(kind, fields) .. "\n")
+  end
   if kind == "docker" then
     ui:warn("warning: -p puts the login key in your shell history and in the process list; "
-      .. "give it on standard input instead:\n  swrauth key | "
-      .. swrauth.format("docker-stdin", {project = project, ak = cred.ak, registry = o.registry}))
+      .. "give it on standard input instead:\n  " .. (login.temporary
+      and "swrauth login --engine docker --project " .. project .. " (a temporary login's user "
+      .. "and password come together)" or "swrauth key | "
+      .. swrauth.format("docker-stdin", {project = project, ak = cred_ak(login), registry = o.registry})))
   elseif a.ctr then
     ui:warn("warning: ctr takes the login key only on its command line: it stays in your shell "
       .. "history and shows in the process list while ctr runs")
