@@ -85,11 +85,13 @@ end
 function U:event(ev)
   if ev.kind == "warning" then return self:warn(ev.message) end
   if self.a.quiet then return end
+  -- The step's name in a column of 8, and a space after a longer one.
+  local name = #ev.step < 8 and ev.step or ev.step .. " "
   if ev.kind == "step" then
-    self.err(("%-8s%s   %.2f s\n"):format(ev.step, ev.detail, ev.seconds))
+    self.err(("%-8s%s   %.2f s\n"):format(name, ev.detail, ev.seconds))
   elseif ev.kind == "retry" then
     self.err(("%-8s%s   attempt %d of %d failed (%s); again in %.2f s\n"):format(
-      ev.step, ev.detail, ev.attempt, ev.attempts, text.one_line(ev.why), ev.wait))
+      name, ev.detail, ev.attempt, ev.attempts, text.one_line(ev.why), ev.wait))
   end
 end
 
@@ -219,7 +221,7 @@ function M.parser(state)
     .. "(env SWRAUTH_CREDENTIALS_FILE).")
   parser:flag("--temporary", "Log in with SWR's temporary login (its API), not the long-term "
     .. "key; automatic for temporary credentials (env SWRAUTH_TEMPORARY=1).")
-  parser:option("--duration", "Seconds the temporary login is valid, 60 to 86400 (implies "
+  parser:option("--duration", "Seconds the temporary login is valid, 900 to 86400 (implies "
     .. "--temporary; env SWRAUTH_DURATION; default SWR's).")
   parser:flag("--insecure", "Plain HTTP / no TLS verification, for local registries "
     .. "(env SWRAUTH_INSECURE=1).")

@@ -37,8 +37,8 @@ M.TIMEOUT = 30
 --- Seconds between the server's clock and ours that make a refused
 -- signature a clock problem (the gateway allows 15 minutes).
 M.SKEW = 5 * 60
---- The validity a user may ask for, in seconds (SWR's bounds).
-M.MIN_DURATION, M.MAX_DURATION = 60, 24 * 3600
+--- The validity a user may ask for, in seconds (SWR's bounds: 15 minutes to 24 hours).
+M.MIN_DURATION, M.MAX_DURATION = 15 * 60, 24 * 3600
 
 --- The endpoint of `project`'s region: `SWRAUTH_API_ENDPOINT`, else
 -- `https://swr-api.REGION.DOMAIN`.
@@ -194,6 +194,10 @@ function M.create_secret(o)
   if not expires then
     return nil, what .. ": the answer's X-Swr-Expireat " .. text.quote(stamp or "", 60)
       .. " is not an ISO-8601 time", false, "api"
+  end
+  if expires <= now then
+    return nil, what .. ": the login it gave expired at " .. time.format(expires) .. ", before "
+      .. "this clock's " .. time.format(now) .. ": check the clock (NTP)", false, "api"
   end
   login.expires, login.expires_at, login.endpoint = expires, time.format(expires), base
   return login
