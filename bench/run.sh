@@ -17,20 +17,22 @@
 #   4. `swrauth release` (1 and 5 tags, skopeo) against shell scripts with
 #      the key precomputed, over plain HTTP and over HTTPS with token
 #      authentication (bench/pipeline.sh);
-#   5. derive and parse("image") over 10^6 calls (bench/scaling.lua).
+#   5. derive and parse("image") over 10^6 calls (bench/scaling.lua);
+#   6. the helper's `get` answered with a cached temporary login against
+#      one deriving the long-term key (bench/temporary.sh).
 #
 # Wall times are whole processes run by bench/pairtime, interleaved in
 # rounds (paired): each ratio is the median of per-round ratios.
 # Knobs: BENCH_ROUNDS (cold start and helper, default 40),
 # BENCH_PIPELINE_ROUNDS (default 30), BENCH_CALLS (scaling, default 10^6),
-# BENCH_SECTIONS (default "1 2 3 4 5").
+# BENCH_SECTIONS (default "1 2 3 4 5 6").
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 B="$ROOT/build/bench"
 mkdir -p "$B"
 ROUNDS=${BENCH_ROUNDS:-40}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5}
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6}
 LUA=${LUA:-lua5.4}
 CC=${CC:-cc}
 RESULTS="$B/results.md"
@@ -391,6 +393,17 @@ if want 5; then
   out "(Lua heap after a full collection, resident size from /proc/self/statm)."
   out ""
   out_file "$B/scaling.md"
+  out ""
+fi
+
+# ------------------------------------------ 6. temporary logins, cached
+if want 6; then
+  note "6. the helper's get: a cached temporary login against the long-term key ($ROUNDS rounds)"
+  ROOT="$ROOT" BENCH_OUT="$B" PAIRTIME="$PAIRTIME" IBIN="$IBIN" LUA="$LUA" BENCH_ROUNDS="$ROUNDS" \
+    sh bench/temporary.sh >"$B/temporary.md" || die "bench/temporary.sh failed"
+  out "### 6. Credential helper \`get\` with a temporary login from the cache"
+  out ""
+  out_file "$B/temporary.md"
   out ""
 fi
 

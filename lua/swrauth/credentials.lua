@@ -35,9 +35,14 @@ local M = {}
 local swrauth = require "swrauth"
 local fs = require "swrauth.fs"
 local fields = require "swrauth.fields"
-local profiles = require "swrauth.profiles"
-local sts = require "swrauth.sts"
-local time = require "swrauth.time"
+
+-- Sources 5 to 8 and federation load their modules when they are reached:
+-- `swrauth key` and the helper's `get` with credentials in the environment
+-- do not pay for reading other tools' files or asking services
+-- (BENCHMARKS.md, section 2).
+local function profiles() return require "swrauth.profiles" end
+local function sts() return require "swrauth.sts" end
+local function time() return require "swrauth.time" end
 
 local type, ipairs, pairs = type, ipairs, pairs
 
@@ -127,9 +132,9 @@ end
 -- Temporary credentials of a service (`sts`), as credentials.
 local function from_sts(cred, err, source, where, project_id)
   if not cred then return cred, err end
-  local expires = time.parse(cred.expires_at)
+  local expires = time().parse(cred.expires_at)
   return credential({source = source, where = where, ak = cred.ak, sk = cred.sk, token = cred.token,
-                     expires_at = expires and time.format(expires), project_id = project_id},
+                     expires_at = expires and time().format(expires), project_id = project_id},
                     {ak = where .. ": the AK", sk = where .. ": the SK"})
 end
 
@@ -147,9 +152,9 @@ end
 
 local function federation(o, idp_id, token_file, iam_endpoint, project_id)
   local where = "federation (identity provider " .. idp_id .. ")"
-  return service(o, "federation", where, "federation " .. sts.iam_endpoint(o.getenv, iam_endpoint)
+  return service(o, "federation", where, "federation " .. sts().iam_endpoint(o.getenv, iam_endpoint)
     .. " " .. idp_id .. " " .. token_file, function()
-    local c, err = sts.federation {getenv = o.getenv, run = o.run, insecure = o.insecure,
+    local c, err = sts().federation {getenv = o.getenv, run = o.run, insecure = o.insecure,
                                    curl = o.curl, idp_id = idp_id, id_token_file = token_file,
                                    iam_endpoint = iam_endpoint}
     return from_sts(c, err, "federation", where, project_id)
@@ -237,7 +242,7 @@ local function csv(o)
 end
 
 local function profile(o)
-  local p, err = profiles.sdk(o.getenv, o.warn)
+  local p, err = profiles().sdk(o.getenv, o.warn)
   if not p then return p, err end
   local where = "credentials profile " .. p.path
   if p.idp_id and p.id_token_file then
@@ -248,7 +253,7 @@ local function profile(o)
 end
 
 local function koocli(o)
-  local p, err = profiles.koocli(o.getenv, o.warn)
+  local p, err = profiles().koocli(o.getenv, o.warn)
   if not p then return p, err end
   local where = "KooCLI profile '" .. p.name .. "' of " .. p.path
   return credential({source = "koocli", where = where, ak = p.ak, sk = p.sk, token = p.token,
@@ -260,7 +265,7 @@ local function pod_identity(o)
   local uri = nonempty(o.getenv, "HC_CONTAINER_CREDENTIALS_FULL_URI")
   local file = nonempty(o.getenv, "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE")
   local call = function()
-    local c, err = sts.pod_identity {getenv = o.getenv, run = o.run, insecure = o.insecure, curl = o.curl}
+    local c, err = sts().pod_identity {getenv = o.getenv, run = o.run, insecure = o.insecure, curl = o.curl}
     return from_sts(c, err, "pod-identity", "CCE pod identity")
   end
   if not (uri and file) then return call() end
@@ -270,8 +275,8 @@ end
 local function metadata(o)
   local base = nonempty(o.getenv, "SWRAUTH_METADATA_ENDPOINT")
   if base == "none" then return false end
-  return service(o, "metadata", "instance metadata", "metadata " .. (base or sts.METADATA), function()
-    local c, err = sts.metadata {getenv = o.getenv, run = o.run, insecure = o.insecure, curl = o.curl}
+  return service(o, "metadata", "instance metadata", "metadata " .. (base or sts().METADATA), function()
+    local c, err = sts().metadata {getenv = o.getenv, run = o.run, insecure = o.insecure, curl = o.curl}
     return from_sts(c, err, "metadata", "instance metadata")
   end)
 end

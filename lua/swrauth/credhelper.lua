@@ -42,7 +42,6 @@ local fs = require "swrauth.fs"
 local helperconfig = require "swrauth.helperconfig"
 local credentials = require "swrauth.credentials"
 local logins = require "swrauth.logins"
-local swrapi = require "swrauth.swrapi"
 local proc = require "swrauth.proc"
 
 local type, pairs, ipairs, tostring, tonumber, pcall = type, pairs, ipairs, tostring, tonumber,
@@ -222,7 +221,8 @@ function M.login_options(cfg, getenv)
     o.duration, from = tonumber(getenv("SWRAUTH_DURATION")) or 0 / 0, "SWRAUTH_DURATION"
   end
   if o.duration ~= nil then
-    local ok, why = swrapi.check_duration(o.duration)
+    -- (Loaded here: a get of a long-term key needs no API module.)
+    local ok, why = require("swrauth.swrapi").check_duration(o.duration)
     if not ok then return nil, from .. " " .. why end
   end
   return o

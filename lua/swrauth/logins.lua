@@ -21,9 +21,12 @@ local swrauth = require "swrauth"
 local json = require "swrauth.json"
 local fs = require "swrauth.fs"
 local paths = require "swrauth.paths"
-local steps = require "swrauth.steps"
-local swrapi = require "swrauth.swrapi"
-local time = require "swrauth.time"
+
+-- What a temporary login needs is loaded when one is made: the helper's
+-- `get` of a long-term key does not pay for it (BENCHMARKS.md, section 2).
+local function steps() return require "swrauth.steps" end
+local function swrapi() return require "swrauth.swrapi" end
+local function time() return require "swrauth.time" end
 
 local type, ipairs = type, ipairs
 
@@ -67,8 +70,8 @@ local function cached(path, cred, project, now)
   if type(c) ~= "table" or c.identity ~= (cred.identity or cred.ak) or c.project ~= project then
     return nil
   end
-  local expires = time.parse(c.expires_at)
-  if not expires or expires - now <= M.REFRESH or expires - now > swrapi.MAX_DURATION + 3600 then
+  local expires = time().parse(c.expires_at)
+  if not expires or expires - now <= M.REFRESH or expires - now > swrapi().MAX_DURATION + 3600 then
     return nil
   end
   if type(c.user) ~= "string" or type(c.password) ~= "string" or type(c.registry) ~= "string" then
@@ -110,7 +113,7 @@ function M.get(cred, o)
       .. " hold a login key only", "usage"
   end
   local getenv = o.getenv or os.getenv
-  local now = o.now or time.now
+  local now = o.now or time().now
   local stub = cred
   local path = o.cache and M.cache_path(getenv, cred, o.project, o.registry)
   if path then
@@ -138,9 +141,9 @@ function M.get(cred, o)
     cred = full
   end
   local kind
-  local runner = o.steps or steps.new {run = o.run}
+  local runner = o.steps or steps().new {run = o.run}
   local login, err = runner:call("temporary-login", "CreateSecret " .. o.project, function()
-    local l, e, again, k = swrapi.create_secret {
+    local l, e, again, k = swrapi().create_secret {
       cred = cred, project = o.project, duration = o.duration, registry = o.registry,
       getenv = getenv, run = o.run, curl = o.curl, insecure = o.insecure, cert_dir = o.cert_dir,
       now = now,
@@ -161,7 +164,7 @@ end
 --- The user of a fresh cached login, or nil.
 function M.cached_user(getenv, cred, project, registry)
   local path = M.cache_path(getenv, cred, project, registry)
-  local c = path and cached(path, cred, project, time.now())
+  local c = path and cached(path, cred, project, time().now())
   return c and c.user or nil
 end
 
