@@ -43,14 +43,18 @@ local write, read = support.write, support.read
 local CLEAR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "SWRAUTH_AK", "SWRAUTH_LOGIN_KEY",
                "SWRAUTH_CREDENTIALS_FILE", "SWRAUTH_PROJECT", "SWRAUTH_REGISTRY", "SWRAUTH_ENGINE",
                "SWRAUTH_INSECURE", "SWRAUTH_CERT_DIR", "SWRAUTH_RETRIES", "SWRAUTH_BACKOFF",
-               "SWRAUTH_TIMEOUT"}
+               "SWRAUTH_TIMEOUT", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_IDP_ID",
+               "HUAWEICLOUD_SDK_ID_TOKEN_FILE", "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+               "HC_CONTAINER_CREDENTIALS_FULL_URI", "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+               "SWRAUTH_API_ENDPOINT", "SWRAUTH_TEMPORARY", "SWRAUTH_DURATION", "XDG_CACHE_HOME"}
 
 local dir
 
 -- Runs bin/swrauth with args; env adds to a cleaned environment.
 local function swr(args, env, stdin)
   local e = {PATH = dir .. "/bin:/usr/bin:/bin", FAKE_DIR = dir .. "/calls",
-             DOCKER_CONFIG = dir .. "/docker", REGISTRY_AUTH_FILE = dir .. "/auth.json"}
+             DOCKER_CONFIG = dir .. "/docker", REGISTRY_AUTH_FILE = dir .. "/auth.json",
+             HOME = dir, SWRAUTH_METADATA_ENDPOINT = "none"}
   for _, n in ipairs(CLEAR) do e[n] = false end
   for k, v in pairs(env or {}) do e[k] = v end
   local argv = {LUA, BIN}
@@ -171,6 +175,66 @@ describe("swrauth command", function()
       local r = swr {"key", "--credentials-file", dir .. "/none.csv"}
       assert.equal(3, r.status)
       assert.matches("credentials file " .. dir:gsub("%p", "%%%0") .. "/none%.csv", r.stderr)
+    end)
+    it("--json gives the long-term login with its user and registry", function()
+      local r = swr({"--project", "cn-north-4", "key", "--json"}, CREDS)
+      assert.equal(0, r.status)
+      assert.same({user = USER, password = KEY, registry = "swr.cn-north-4.myhuaweicloud.com",
+                   expires_at = support.null}, support.decode(r.stdout))
+      r = swr({"key", "--json"}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("key: %-%-project %(or SWRAUTH_PROJECT%) is required", r.stderr)
+    end)
+    it("refuses a temporary login without a project, an SK, or with a bad duration", function()
+      local r = swr({"key", "--temporary"}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("a temporary login %(%-%-temporary%) needs %-%-project", r.stderr)
+      r = swr({"--project", "cn-north-4", "key", "--temporary"}, {SWRAUTH_AK = AK, SWRAUTH_LOGIN_KEY = KEY})
+      assert.equal(2, r.status)
+      assert.matches("a temporary login needs an SK: credentials from SWRAUTH_AK/SWRAUTH_LOGIN_KEY "
+        .. "hold a login key only", r.stderr)
+      r = swr({"--project", "cn-north-4", "key", "--duration", "10"}, CREDS)
+      assert.equal(2, r.status)
+      assert.matches("%-%-duration '10' must be from 900 to 86400 seconds", r.stderr)
+      r = swr({"--project", "cn-north-4", "key"}, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+                                                   SWRAUTH_DURATION = "x"})
+      assert.equal(2, r.status)
+      assert.matches("SWRAUTH_DURATION 'x' must be a whole number of seconds", r.stderr)
+      assert.equal("", r.stdout)
+    end)
+    it("refuses to send credentials over plain http off this machine", function()
+      local r = swr({"--project", "cn-north-4", "key", "--temporary"},
+                    {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+                     SWRAUTH_API_ENDPOINT = "http://swr-api.example.com"})
+      assert.equal(2, r.status)
+      assert.matches("SWRAUTH_API_ENDPOINT 'http://swr%-api%.example%.com' is plain HTTP", r.stderr)
+      assert.falsy(r.stderr:find(SK, 1, true))
+    end)
+  end)
+
+  describe("credentials", function()
+    it("names the source and what it holds, never a secret", function()
+      local r = swr({"credentials"}, CREDS)
+      assert.equal(0, r.status)
+      assert.equal("source      env (HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK)\nak          " .. AK
+        .. "\ntemporary   no\nexpires_at  -\nproject_id  -\n", r.stdout)
+      r = swr({"credentials", "--json"}, {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
+                                         HUAWEICLOUD_SDK_SECURITY_TOKEN = "TOKEN-123",
+                                         HUAWEICLOUD_SDK_PROJECT_ID = "p1"})
+      assert.equal(0, r.status)
+      assert.same({source = "env", where = "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK", ak = AK,
+                   temporary = true, expires_at = support.null, project_id = "p1"},
+                  support.decode(r.stdout))
+      assert.falsy(r.stdout:find(SK, 1, true))
+      assert.falsy(r.stdout:find("TOKEN-123", 1, true))
+    end)
+    it("exits 3 when there are none", function()
+      local r = swr {"credentials"}
+      assert.equal(3, r.status)
+      assert.matches("^swrauth: credentials: no credentials", r.stderr)
+      r = swr {"credentials", "--json"}
+      assert.equal(3, r.status)
+      assert.equal(3, support.decode(r.stdout).exit)
     end)
   end)
 

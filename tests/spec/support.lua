@@ -41,4 +41,7 @@ function M.decode(text)
   return require("cjson").decode(text)
 end
 
+--- JSON null as `decode` gives it.
+M.null = require("cjson").null
+
 return M
