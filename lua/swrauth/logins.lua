@@ -96,7 +96,8 @@ end
 --   `temporary`, `duration` (seconds), `cache` (use the cache),
 --   `getenv`, `run`, `curl`, `insecure`, `cert_dir`, `now` (function),
 --   `steps` (a `swrauth.steps` runner for the API's retries; default one
---   of 3 attempts)
+--   of `retries` attempts, 3, waiting `backoff` seconds, 1, then twice as
+--   long each time)
 -- @treturn table the login
 -- @treturn[2] nil
 -- @treturn[2] string what went wrong
@@ -141,7 +142,7 @@ function M.get(cred, o)
     cred = full
   end
   local kind
-  local runner = o.steps or steps().new {run = o.run}
+  local runner = o.steps or steps().new {run = o.run, retries = o.retries, backoff = o.backoff}
   local login, err = runner:call("temporary-login", "CreateSecret " .. o.project, function()
     local l, e, again, k = swrapi().create_secret {
       cred = cred, project = o.project, duration = o.duration, registry = o.registry,

@@ -275,19 +275,22 @@ function M.pipeline(a, sys, file)
 end
 
 --- The login options of a command that runs no pipeline (key, config):
--- `{temporary=, duration=, insecure=}` from the flags, else the
--- environment.
+-- `{temporary=, duration=, insecure=, retries=, backoff=}` from the flags,
+-- else the environment (the retries are the API's).
 -- @treturn table|nil
 -- @treturn[2] string what is wrong
 function M.login(a, sys)
   local o = {temporary = a.temporary or truthy(sys.getenv("SWRAUTH_TEMPORARY")),
              insecure = a.insecure or truthy(sys.getenv("SWRAUTH_INSECURE"))}
-  local v, from = pick(a, nil, sys.getenv, "duration", "SWRAUTH_DURATION")
-  if v ~= nil then
-    local n = tonumber(v) or 0 / 0
-    local ok, why = M.check("duration", n)
-    if not ok then return nil, from .. " " .. text.quote(tostring(v)) .. " " .. why end
-    o.duration = n
+  for _, s in ipairs {{"duration", "SWRAUTH_DURATION"}, {"retries", "SWRAUTH_RETRIES"},
+                      {"backoff", "SWRAUTH_BACKOFF"}} do
+    local v, from = pick(a, nil, sys.getenv, s[1], s[2])
+    if v ~= nil then
+      local n = tonumber(v) or 0 / 0
+      local ok, why = M.check(s[1], n)
+      if not ok then return nil, from .. " " .. text.quote(tostring(v)) .. " " .. why end
+      o[s[1]] = n
+    end
   end
   return o
 end

@@ -197,6 +197,22 @@ check_password_stdin docker
 st docker-check pod --project "$P" --registry "$FRONT_HOST" --insecure check
 sw_is_ok "swrauth check with a temporary login asks the registry: logged in"
 
+# issued USER: the user is one the mock issued.
+issued() {
+  cut -d' ' -f1 "$HWMOCK_STATE/users" | grep -cxF "$1"
+}
+st config-docker metadata --project "$P" --registry "$FRONT_HOST" config docker
+sw_is_ok "config docker writes a temporary login"
+is "config docker says when it expires" "$(grep -c '(temporary, expires [0-9T:-]*Z)' "$SW_ERR")" 1
+user=$(stored_auth "$FRONT_HOST" | head -n 1 | base64 -d | cut -d: -f1)
+is "config docker: config.json holds a user the mock issued" "$(issued "$user")" 1
+st config-k8s.secret metadata --project "$P" --registry "$FRONT_HOST" config kubernetes regcred -o json
+sw_is_ok "config kubernetes prints a Secret with a temporary login"
+user=$(json "$SW_OUT" 'd.data[".dockerconfigjson"]' | base64 -d |
+  e2e_lua 'local d = cjson.decode(io.read("a")); print(d.auths[arg[1]].username)' "$FRONT_HOST")
+is "config kubernetes: the Secret's user is one the mock issued, and stderr says so" \
+  "$(issued "$user") $(grep -c 'a temporary login (temporary, expires' "$SW_ERR")" "1 1"
+
 # A login that expires: refused by the front after its expiry.
 hwmock_stop
 hwmock_start --secret-ttl 4 >/dev/null
@@ -321,7 +337,7 @@ port=$(e2e_free_port)
 before=$(secret_calls)
 (
   export SWRAUTH_API_ENDPOINT="http://127.0.0.1:$port"
-  st fault-down env --project "$P" --registry "$FRONT_HOST" key --temporary
+  st fault-down env --project "$P" --registry "$FRONT_HOST" --backoff 0.1 key --temporary
   echo "$SW_RC" >"$T/out/fault-down.rc"
 )
 is "an endpoint that is down: exit 1 after 3 attempts, naming it" \
