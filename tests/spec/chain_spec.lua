@@ -21,13 +21,8 @@ local EXPIRES_AT = "2030-01-02T03:04:05Z"
 
 local dir
 
-local function env(t)
-  return function(name)
-    if t[name] ~= nil then return t[name] end
-    if name == "SWRAUTH_METADATA_ENDPOINT" then return "none" end
-    if name == "HOME" then return dir end
-  end
-end
+-- The test's environment: no instance metadata, its directory as HOME.
+local function env(t) return support.chain_env(t, dir) end
 
 local function write(path, text, mode)
   support.write(path, text, mode or "600")

@@ -12,15 +12,8 @@ local OTHER_KEY = ("ab"):rep(32)
 
 local dir
 
--- An environment with no instance metadata and a home of its own (no
--- profile of the machine's user is read).
-local function env(t)
-  return function(name)
-    if t[name] ~= nil then return t[name] end
-    if name == "SWRAUTH_METADATA_ENDPOINT" then return "none" end
-    if name == "HOME" then return dir end
-  end
-end
+-- The test's environment: no instance metadata, its directory as HOME.
+local function env(t) return support.chain_env(t, dir) end
 
 -- The fields of credentials that say what they are (not `sign`).
 local function view(c)

@@ -2,7 +2,7 @@
 -- Specs of swrauth.sign (Huawei APIG request signing, SDK-HMAC-SHA256 and
 -- SDK-HMAC-SM3) through the Lua binding: the published example, the Go
 -- SDK's vectors, and a few hundred random requests against a signer
--- written here in plain Lua (canonicalisation in Lua; SHA-256 and its
+-- in plain Lua (canonicalisation from tests/apig_signer.lua; SHA-256 and its
 -- HMAC from bench/hmac_pure.lua, SM3 and HMAC-SM3 from `openssl dgst`
 -- processes), then every misuse with its exact message.
 local swrauth = require "swrauth"
@@ -29,61 +29,12 @@ end
 
 local ref = {}
 
--- Byte order, whatever the locale (Lua's < uses strcoll).
-local function bytes_lt(a, b)
-  local n = math.min(#a, #b)
-  for i = 1, n do
-    local x, y = a:byte(i), b:byte(i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
-
-local function split(s, sep)
-  local out, i = {}, 1
-  while true do
-    local j = s:find(sep, i, true)
-    if not j then
-      out[#out + 1] = s:sub(i)
-      return out
-    end
-    out[#out + 1] = s:sub(i, j - 1)
-    i = j + 1
-  end
-end
-
-function ref.escape(s)
-  return (s:gsub("[^%w%-_%.~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
-function ref.unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
-function ref.uri(path)
-  local segs = split(path, "/")
-  for i, seg in ipairs(segs) do segs[i] = ref.escape(ref.unescape(seg)) end
-  local uri = table.concat(segs, "/")
-  if uri:sub(-1) ~= "/" then uri = uri .. "/" end
-  return uri
-end
-
-function ref.query(q)
-  local pairs_ = {}
-  if q == nil then return "" end
-  for _, piece in ipairs(split(q, "&")) do
-    local k, v = piece, ""
-    local eq = piece:find("=", 1, true)
-    if eq then k, v = piece:sub(1, eq - 1), piece:sub(eq + 1) end
-    if k ~= "" then pairs_[#pairs_ + 1] = { ref.unescape(k), ref.unescape(v) } end
-  end
-  table.sort(pairs_, function(a, b)
-    if a[1] ~= b[1] then return bytes_lt(a[1], b[1]) end
-    return bytes_lt(a[2], b[2])
-  end)
-  for i, p in ipairs(pairs_) do pairs_[i] = ref.escape(p[1]) .. "=" .. ref.escape(p[2]) end
-  return table.concat(pairs_, "&")
-end
+-- Escaping, the canonical URI and query, and byte order: those of the
+-- tests' own signer (tests/apig_signer.lua, which the mock of the SWR API
+-- verifies with too).
+local apig = require "tests.apig_signer"
+local bytes_lt = apig.bytes_lt
+ref.escape, ref.unescape, ref.uri, ref.query = apig.escape, apig.unescape, apig.uri, apig.query
 
 local function trim(v) return (v:gsub("^[ \t]+", ""):gsub("[ \t]+$", "")) end
 

@@ -41,6 +41,17 @@ function M.decode(text)
   return require("cjson").decode(text)
 end
 
+--- A getenv for the credential chain's specs: the variables of `t`, no
+-- instance metadata, and `home` as HOME (the profiles of the machine's
+-- user are never read).
+function M.chain_env(t, home)
+  return function(name)
+    if t[name] ~= nil then return t[name] end
+    if name == "SWRAUTH_METADATA_ENDPOINT" then return "none" end
+    if name == "HOME" then return home end
+  end
+end
+
 --- JSON null as `decode` gives it.
 M.null = require("cjson").null
 

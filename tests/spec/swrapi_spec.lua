@@ -21,13 +21,8 @@ local REG = "swr.cn-north-4.myhuaweicloud.com"
 
 local dir
 
-local function env(t)
-  return function(name)
-    if t[name] ~= nil then return t[name] end
-    if name == "SWRAUTH_METADATA_ENDPOINT" then return "none" end
-    if name == "HOME" then return dir end
-  end
-end
+-- The test's environment: no instance metadata, its directory as HOME.
+local function env(t) return support.chain_env(t, dir) end
 
 local function cred(token)
   return assert(credentials.resolve {getenv = env {HUAWEICLOUD_SDK_AK = AK, HUAWEICLOUD_SDK_SK = SK,
