@@ -73,6 +73,7 @@ void swrauth_wipe(void *p, size_t n);
 typedef struct swrauth_hmac swrauth_hmac;
 
 swrauth_hmac *swrauth_hmac_new(swrauth_err *err);
+
 void swrauth_hmac_free(swrauth_hmac *h);
 
 /* HMAC-SHA256 of msg under key, any bytes and lengths (keys over 64 bytes
@@ -410,6 +411,12 @@ size_t swrauth_sign_bufsize(const swrauth_sign_req *req);
 ** from OpenSSL's providers) or fails. */
 int swrauth_sign(swrauth_hmac *h, const swrauth_sign_req *req, void *buf,
                  size_t bufsize, swrauth_signed *out, swrauth_err *err);
+
+/* The OpenSSL this process runs on (OpenSSL_version(OPENSSL_VERSION),
+** "OpenSSL 3.0.15 3 Sep 2024"), and the one whose headers the core was
+** built with (OPENSSL_VERSION_TEXT). Static strings. */
+const char *swrauth_openssl_version(void);
+const char *swrauth_openssl_headers(void);
 
 #ifdef __cplusplus
 }

@@ -379,3 +379,7 @@ int swrauth_sha256_hex(swrauth_hmac *h, const void *data, size_t n,
   swrauth_wipe(md, sizeof md);
   return 0;
 }
+
+const char *swrauth_openssl_version(void) { return OpenSSL_version(OPENSSL_VERSION); }
+
+const char *swrauth_openssl_headers(void) { return OPENSSL_VERSION_TEXT; }

@@ -598,5 +598,13 @@ int luaopen_swrauth(lua_State *L) {
   luaL_setfuncs(L, funcs, 1);
   lua_pushliteral(L, SWRAUTH_VERSION);
   lua_setfield(L, -2, "_VERSION");
+  /* What a bug report needs: the OpenSSL it runs on, and the OpenSSL and
+  ** Lua headers it was built with. */
+  lua_pushstring(L, swrauth_openssl_version());
+  lua_setfield(L, -2, "_OPENSSL");
+  lua_pushstring(L, swrauth_openssl_headers());
+  lua_setfield(L, -2, "_OPENSSL_HEADERS");
+  lua_pushliteral(L, LUA_RELEASE);
+  lua_setfield(L, -2, "_LUA_HEADERS");
   return 1;
 }

@@ -164,6 +164,13 @@ static void test_consistency(swrauth_hmac *h) {
   ok(1, "swrauth_hmac_free(NULL) is a no-op");
 }
 
+/* The OpenSSL versions a bug report quotes: OpenSSL 3, as built. */
+static void test_versions(void) {
+  const char *run = swrauth_openssl_version(), *hdr = swrauth_openssl_headers();
+  ok(run != NULL && strncmp(run, "OpenSSL 3.", 10) == 0, "swrauth_openssl_version: %s", run);
+  ok(hdr != NULL && strncmp(hdr, "OpenSSL 3.", 10) == 0, "swrauth_openssl_headers: %s", hdr);
+}
+
 int main(void) {
   swrauth_err err;
   swrauth_hmac *h = swrauth_hmac_new(&err);
@@ -173,6 +180,7 @@ int main(void) {
   test_derive(h);
   test_check(h);
   test_consistency(h);
+  test_versions();
   swrauth_hmac_free(h);
   return tap_done();
 }

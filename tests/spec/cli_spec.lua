@@ -133,10 +133,23 @@ describe("swrauth command", function()
       assert.equal(2, r.status)
       assert.equal("", r.stdout)
     end)
-    it("prints the version", function()
+    it("prints the version, the Lua and OpenSSL it runs on and where it was loaded from", function()
       local r = swr {"version"}
       assert.equal(0, r.status)
-      assert.equal("swrauth " .. swrauth._VERSION .. "\n", r.stdout)
+      local lines = {}
+      for l in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equal("swrauth " .. swrauth._VERSION, lines[1])
+      assert.matches("^lua      Lua 5%.4 %(.*lua5%.4; built with Lua 5%.4%.%d+ headers%)$", lines[2])
+      assert.matches("^openssl  OpenSSL 3%.", lines[3])
+      local root = ROOT == "./" and assert(require("luv").cwd()) .. "/" or ROOT
+      assert.equal("swrauth  " .. root .. "swrauth.so", lines[5])
+      assert.equal("modules  " .. root .. "lua/swrauth/cli.lua", lines[6])
+      assert.matches("^argparse /.*argparse%.lua %(%d", lines[7])
+      r = swr {"version", "--json"}
+      local doc = support.decode(r.stdout)
+      assert.equal(swrauth._VERSION, doc.version)
+      assert.equal(swrauth._OPENSSL, doc.openssl)
+      assert.equal(root .. "swrauth.so", doc.paths.swrauth)
     end)
   end)
 
