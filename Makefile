@@ -51,7 +51,7 @@ BINS      := $(sort $(wildcard bin/*))
 LUA_BC    := $(LUA_MODS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 LUA_CMD_BC := $(LUA_CMDS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 
-.PHONY: all install check ctests lint bench demo clean deps
+.PHONY: all install check ctests lint bench demo clean deps dist
 
 all: swrauth.so $(BUILD)/libswrauth.a
 
@@ -128,6 +128,12 @@ install: all $(if $(LUAC),$(LUA_BC) $(LUA_CMD_BC))
 	  $(addprefix $(DESTDIR)$(INST_BINDIR)/,$(notdir $(BINS))))
 	install -m 0644 include/swrauth.h $(DESTDIR)$(INST_INCDIR)/swrauth.h
 	install -m 0644 $(BUILD)/libswrauth.a $(DESTDIR)$(INST_ARDIR)/libswrauth.a
+
+# A release of the commit checked out: the tarball, the release rockspec
+# and the source rock in DISTDIR (build/dist); DIST_URL, where the tarball
+# will be published (tools/dist.sh).
+dist:
+	@DISTDIR=$(or $(DISTDIR),$(BUILD)/dist) $(if $(DIST_URL),DIST_URL=$(DIST_URL)) sh tools/dist.sh
 
 clean:
 	rm -rf $(BUILD) swrauth.so

@@ -59,6 +59,7 @@ done
 
 run_suite "lint:luacheck" sh tests/lint.sh
 run_suite "install:rockspec-and-make" sh tests/install.sh
+run_suite "install:dist" sh tests/dist.sh
 
 for e in tests/e2e/*.sh; do
   [ -f "$e" ] || continue
