@@ -81,9 +81,8 @@ local function cached(path, cred, project, now)
           expires_at = c.expires_at, expires = expires, cached = true}
 end
 
+-- Writes the login to its cache file (its directory made by `get`).
 local function store(path, login, cred, project)
-  local ok, err = fs.mkdir_p(fs.dirname(path))
-  if not ok then return nil, err end
   return fs.write_atomic(path, json.encode {
     identity = cred.identity or cred.ak, project = project, registry = login.registry,
     user = login.user, password = login.password, expires_at = login.expires_at,
