@@ -20,7 +20,7 @@ LIBFLAG  ?= -shared
 DEFS      = -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
 ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
             $(WARN) $(WERROR) $(DEFS) -Iinclude -Isrc \
-            $(if $(OPENSSL_INCDIR),-I$(OPENSSL_INCDIR)) $(CFLAGS)
+            $(if $(OPENSSL_INCDIR),-I$(OPENSSL_INCDIR)) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_SSL = $(if $(OPENSSL_LIBDIR),-L$(OPENSSL_LIBDIR)) -lcrypto
 
 PREFIX      ?= /usr/local
