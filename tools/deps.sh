@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages a make target needs, when missing.
-# Usage: sh tools/deps.sh build|test|demo|bench|fuzz
+# Usage: sh tools/deps.sh build|test|demo|bench|fuzz|deb
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
 
@@ -15,16 +15,20 @@ E2E_PKGS="docker-registry apache2-utils curl openssl socat skopeo docker.io cont
 DEMO_PKGS="docker-registry apache2-utils curl openssl skopeo"
 BENCH_PKGS="valgrind lua-luaossl amazon-ecr-credential-helper hyperfine"
 FUZZ_PKGS="clang libclang-rt-14-dev"
+# Building the Debian package (dpkg-buildpackage needs build-essential),
+# checking it, and reading its man pages.
+DEB_PKGS="build-essential dpkg-dev debhelper fakeroot lintian man-db binutils"
 
 want=$BUILD_PKGS
 for target in "$@"; do
   case $target in
     build) ;;
     lua) want="$want $LUA_PKGS" ;;
-    test) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS" ;;
+    test) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS $DEB_PKGS" ;;
     demo) want="$want $LUA_PKGS $DEMO_PKGS" ;;
     bench) want="$want $LUA_PKGS $TEST_PKGS $E2E_PKGS $BENCH_PKGS" ;;
     fuzz) want="$want $FUZZ_PKGS" ;;
+    deb) want="$want $DEB_PKGS" ;;
     *) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
   esac
 done
