@@ -210,7 +210,7 @@ function M.parser(state)
     .. "not found.")
   parser:command_target("command")
   parser:help_max_width(80)
-  parser:option("--project", "Region project, e.g. cn-north-4 or cn-north-4_team "
+  parser:option("--project", "Region project such as cn-north-4 or cn-north-4_team "
     .. "(env SWRAUTH_PROJECT).")
   parser:option("--registry", "Registry address HOST[:PORT]; default "
     .. "swr.REGION.myhuaweicloud.com (env SWRAUTH_REGISTRY).")

@@ -17,7 +17,8 @@ function M.add_to_parser(parser)
   local c = parser:command("login-command", "Print the vendor's docker login command (or ctr "
     .. "pull/push command) with the key; warns that -p leaks into shell history and shows the "
     .. "--password-stdin form.")
-  c:option("--ctr", "Print 'ctr image ACTION --user ... IMAGE' instead (ACTION: pull or push).")
+  c:option("--ctr", "Print the command 'ctr image ACTION --user PROJECT@AK:KEY IMAGE' instead "
+    .. "(ACTION: pull or push).")
     :args(2):argname {"<action>", "<image>"}
   c:flag("--stdin", "Print only the --password-stdin form (no key).")
   return {c}
