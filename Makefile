@@ -29,6 +29,12 @@ INST_LUADIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 INST_BINDIR ?= $(PREFIX)/bin
 INST_INCDIR ?= $(PREFIX)/include
 INST_ARDIR  ?= $(PREFIX)/lib
+# The man pages go to INST_MANDIR/man1 (uncompressed: dh_compress and the
+# like compress them), the shell completions where each shell looks.
+INST_MANDIR      ?= $(PREFIX)/share/man
+INST_BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INST_ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+INST_FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # The installed commands start with #!LUA_INTERP instead of the checkout's
 # #!/usr/bin/env lua5.4: env's extra exec is a third of a credential
 # helper `get` that docker runs on every pull and push (BENCHMARKS.md).
@@ -51,7 +57,7 @@ BINS      := $(sort $(wildcard bin/*))
 LUA_BC    := $(LUA_MODS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 LUA_CMD_BC := $(LUA_CMDS:lua/swrauth/%.lua=$(BUILD)/luac/swrauth/%.lua)
 
-.PHONY: all install check ctests lint bench demo clean deps dist
+.PHONY: all install check ctests lint bench demo clean deps dist man
 
 all: swrauth.so $(BUILD)/libswrauth.a
 
@@ -97,7 +103,7 @@ check:
 	@sh tests/run.sh
 
 lint:
-	luacheck -q lua bin tests bench
+	luacheck -q lua bin tests bench tools
 	$(MAKE) --no-print-directory -B WERROR=-Werror all ctests
 
 # The README's main command: a real release to a registry on loopback.
@@ -128,6 +134,20 @@ install: all $(if $(LUAC),$(LUA_BC) $(LUA_CMD_BC))
 	  $(addprefix $(DESTDIR)$(INST_BINDIR)/,$(notdir $(BINS))))
 	install -m 0644 include/swrauth.h $(DESTDIR)$(INST_INCDIR)/swrauth.h
 	install -m 0644 $(BUILD)/libswrauth.a $(DESTDIR)$(INST_ARDIR)/libswrauth.a
+	install -d $(DESTDIR)$(INST_MANDIR)/man1 $(DESTDIR)$(INST_BASHCOMPDIR) \
+	  $(DESTDIR)$(INST_ZSHCOMPDIR) $(DESTDIR)$(INST_FISHCOMPDIR)
+	install -m 0644 man/swrauth.1 man/docker-credential-swr.1 $(DESTDIR)$(INST_MANDIR)/man1/
+	install -m 0644 completion/swrauth.bash $(DESTDIR)$(INST_BASHCOMPDIR)/swrauth
+	install -m 0644 completion/_swrauth $(DESTDIR)$(INST_ZSHCOMPDIR)/_swrauth
+	install -m 0644 completion/swrauth.fish $(DESTDIR)$(INST_FISHCOMPDIR)/swrauth.fish
+
+# The man pages (man/) and shell completions (completion/) are generated
+# from the argparse parser and docs/ by tools/man.lua, and committed: the
+# tarball and the rockspec ship them, LuaRocks cannot run the generator.
+# Run after changing a command, an option or those docs; tests/manpages.sh
+# fails while the committed files differ from what this writes.
+man: swrauth.so
+	$(LUA) tools/man.lua
 
 # A release of the commit checked out: the tarball, the release rockspec
 # and the source rock in DISTDIR (build/dist); DIST_URL, where the tarball

@@ -6,7 +6,7 @@ if ! command -v luacheck >/dev/null 2>&1; then
   exit 1
 fi
 n=0
-for f in $(find lua bin tests bench -type f \( -name '*.lua' -o -path 'bin/swrauth' -o -path 'bin/docker-credential-swr' \) 2>/dev/null | sort); do
+for f in $(find lua bin tests bench tools -type f \( -name '*.lua' -o -path 'bin/swrauth' -o -path 'bin/docker-credential-swr' \) 2>/dev/null | sort); do
   n=$((n + 1))
   if out=$(luacheck -q "$f" 2>&1); then
     echo "ok $n - luacheck $f"
