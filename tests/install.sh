@@ -96,6 +96,14 @@ got=$(cd / && HUAWEICLOUD_SDK_AK=$AK HUAWEICLOUD_SDK_SK=$SK LUA_PATH="$LP" LUA_C
   "$TREE/bin/swrauth" --project cn-north-4 key 2>&1)
 is "installed swrauth key prints the key" "$got" "$KEY"
 
+# The man pages and completions, in the rock's directory (copy_directories).
+ROCKDIR="$TREE/lib/luarocks/rocks-5.4/swrauth/scm-1"
+for f in man/swrauth.1 man/docker-credential-swr.1 completion/swrauth.bash completion/_swrauth \
+         completion/swrauth.fish; do
+  if cmp -s "$ROOT/$f" "$ROCKDIR/$f"; then ok "luarocks put $f in the rock's directory"
+  else not_ok "luarocks put $f in the rock's directory"; fi
+done
+
 # ------------------------------------------------------- make install
 D="$T/dest"
 if (cd "$T/src" && make -s DESTDIR="$D" PREFIX=/usr/local install) >"$T/install.log" 2>&1; then
@@ -106,6 +114,19 @@ fi
 for f in lib/lua/5.4/swrauth.so share/lua/5.4/swrauth/pipeline.lua bin/swrauth \
          bin/docker-credential-swr include/swrauth.h lib/libswrauth.a; do
   if [ -f "$D/usr/local/$f" ]; then ok "make install put $f"; else not_ok "make install put $f"; fi
+done
+# The man pages (uncompressed) and the completions where each shell looks.
+for pair in man/swrauth.1:share/man/man1/swrauth.1 \
+            man/docker-credential-swr.1:share/man/man1/docker-credential-swr.1 \
+            completion/swrauth.bash:share/bash-completion/completions/swrauth \
+            completion/_swrauth:share/zsh/vendor-completions/_swrauth \
+            completion/swrauth.fish:share/fish/vendor_completions.d/swrauth.fish; do
+  f=${pair#*:}
+  if cmp -s "$ROOT/${pair%%:*}" "$D/usr/local/$f" && [ "$(stat -c %a "$D/usr/local/$f")" = 644 ]; then
+    ok "make install put $f (mode 644)"
+  else
+    not_ok "make install put $f (mode 644)"
+  fi
 done
 mode=$(stat -c %a "$D/usr/local/bin/swrauth" 2>/dev/null)
 is "installed commands are mode 755" "$mode" 755
@@ -125,6 +146,14 @@ is "the precompiled modules load and keep line information" \
        print(package.searchpath("swrauth.pipeline", package.path):match("share/lua") ~= nil,
              i.short_src:match("pipeline%.lua$") ~= nil and next(i.activelines) ~= nil)' 2>&1)" \
   "true	true"
+# The directories are the variables'.
+D3="$T/dest-dirs"
+(cd "$T/src" && make -s DESTDIR="$D3" PREFIX=/usr INST_MANDIR=/m INST_BASHCOMPDIR=/b \
+  INST_ZSHCOMPDIR=/z INST_FISHCOMPDIR=/f install) >"$T/install3.log" 2>&1
+got=
+for f in m/man1/swrauth.1 b/swrauth z/_swrauth f/swrauth.fish; do [ -f "$D3/$f" ] && got="$got $f"; done
+is "make install takes INST_MANDIR, INST_BASHCOMPDIR, INST_ZSHCOMPDIR, INST_FISHCOMPDIR" \
+  "$got" " m/man1/swrauth.1 b/swrauth z/_swrauth f/swrauth.fish"
 # LUAC= installs the sources instead.
 D2="$T/dest-src"
 (cd "$T/src" && make -s DESTDIR="$D2" PREFIX=/usr/local LUAC= install) >"$T/install2.log" 2>&1
