@@ -58,6 +58,7 @@ for spec in tests/spec/*_spec.lua; do
 done
 
 run_suite "lint:luacheck" sh tests/lint.sh
+run_suite "docs:man-and-completion" sh tests/manpages.sh
 run_suite "install:rockspec-and-make" sh tests/install.sh
 run_suite "install:dist" sh tests/dist.sh
 

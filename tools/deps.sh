@@ -6,7 +6,9 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config libssl-dev lua5.4 liblua5.4-dev"
 LUA_PKGS="lua-argparse lua-luv lua-filesystem"
-TEST_PKGS="lua-busted lua-check lua-cjson luarocks valgrind openssl clang libclang-rt-14-dev zip unzip git"
+# man-db and groff-base render the man pages (man -l, lexgrog); zsh and fish
+# check their completions (tests/manpages.sh).
+TEST_PKGS="lua-busted lua-check lua-cjson luarocks valgrind openssl clang libclang-rt-14-dev zip unzip git man-db groff-base zsh fish"
 # Registry and engines for the end-to-end tests (docker.io: dockerd 20.10
 # and the docker CLI; containerd: containerd and ctr; runc for both; podman
 # and buildah as root need no uidmap but it is their usual companion).
