@@ -30,10 +30,12 @@ INST_BINDIR ?= $(PREFIX)/bin
 INST_INCDIR ?= $(PREFIX)/include
 INST_ARDIR  ?= $(PREFIX)/lib
 # The man pages go to INST_MANDIR/man1 (uncompressed: dh_compress and the
-# like compress them), the shell completions where each shell looks.
+# like compress them), the shell completions where each shell looks: zsh
+# reads /usr/share/zsh/vendor-completions and /usr/local/share/zsh/
+# site-functions (Debian's fpath).
 INST_MANDIR      ?= $(PREFIX)/share/man
 INST_BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-INST_ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+INST_ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 INST_FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # The installed commands start with #!LUA_INTERP instead of the checkout's
 # #!/usr/bin/env lua5.4: env's extra exec is a third of a credential

@@ -119,7 +119,7 @@ done
 for pair in man/swrauth.1:share/man/man1/swrauth.1 \
             man/docker-credential-swr.1:share/man/man1/docker-credential-swr.1 \
             completion/swrauth.bash:share/bash-completion/completions/swrauth \
-            completion/_swrauth:share/zsh/vendor-completions/_swrauth \
+            completion/_swrauth:share/zsh/site-functions/_swrauth \
             completion/swrauth.fish:share/fish/vendor_completions.d/swrauth.fish; do
   f=${pair#*:}
   if cmp -s "$ROOT/${pair%%:*}" "$D/usr/local/$f" && [ "$(stat -c %a "$D/usr/local/$f")" = 644 ]; then
@@ -154,6 +154,14 @@ got=
 for f in m/man1/swrauth.1 b/swrauth z/_swrauth f/swrauth.fish; do [ -f "$D3/$f" ] && got="$got $f"; done
 is "make install takes INST_MANDIR, INST_BASHCOMPDIR, INST_ZSHCOMPDIR, INST_FISHCOMPDIR" \
   "$got" " m/man1/swrauth.1 b/swrauth z/_swrauth f/swrauth.fish"
+# PREFIX=/usr (a distribution's package): zsh's vendor directory.
+D4="$T/dest-usr"
+(cd "$T/src" && make -s DESTDIR="$D4" PREFIX=/usr install) >"$T/install4.log" 2>&1
+if [ -f "$D4/usr/share/zsh/vendor-completions/_swrauth" ]; then
+  ok "make install PREFIX=/usr puts zsh's completion in share/zsh/vendor-completions"
+else
+  not_ok "make install PREFIX=/usr puts zsh's completion in share/zsh/vendor-completions"
+fi
 # LUAC= installs the sources instead.
 D2="$T/dest-src"
 (cd "$T/src" && make -s DESTDIR="$D2" PREFIX=/usr/local LUAC= install) >"$T/install2.log" 2>&1
