@@ -35,12 +35,16 @@ describe("swrauth module", function()
   it("has a version", function()
     assert.matches("^%d+%.%d+%.%d+$", swrauth._VERSION)
   end)
-  it("exports exactly derive, verify, format, parse, check, base64, unbase64, sha256, sign, _VERSION", function()
+  it("exports exactly derive, verify, format, parse, check, base64, unbase64, sha256, sign and "
+     .. "the version fields", function()
     local names = {}
     for k in pairs(swrauth) do names[#names + 1] = k end
     table.sort(names)
-    assert.same({ "_VERSION", "base64", "check", "derive", "format", "parse", "sha256", "sign",
-                  "unbase64", "verify" }, names)
+    assert.same({ "_LUA_HEADERS", "_OPENSSL", "_OPENSSL_HEADERS", "_VERSION", "base64", "check",
+                  "derive", "format", "parse", "sha256", "sign", "unbase64", "verify" }, names)
+    assert.matches("^Lua 5%.4%.%d+$", swrauth._LUA_HEADERS)
+    assert.matches("^OpenSSL 3%.%d+%.%d+", swrauth._OPENSSL)
+    assert.matches("^OpenSSL 3%.%d+%.%d+", swrauth._OPENSSL_HEADERS)
   end)
 end)
 
