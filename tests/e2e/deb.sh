@@ -11,7 +11,8 @@
 #   /usr/bin/swrauth and docker-credential-swr run on the installed files:
 #   version, key (the vendor's openssl pipeline's key), the helper's get
 #   for an SWR host, a release with skopeo to a registry on loopback; every
-#   module is found under /usr; the man pages render when packaged;
+#   module is found under /usr; the man pages render, bash loads the
+#   completion;
 # - `apt-get purge` removes both: every file the packages installed is gone
 #   and dpkg knows neither.
 # Packages already installed by someone else are never replaced or removed:
@@ -121,7 +122,9 @@ for p in /usr/bin/swrauth /usr/bin/docker-credential-swr \
   "/usr/lib/$MULTIARCH/lua/5.4/swrauth.so" /usr/share/lua/5.4/swrauth/cli.lua \
   /usr/share/lua/5.4/swrauth/cmd/release.lua /usr/include/swrauth.h \
   "/usr/lib/$MULTIARCH/libswrauth.a" /usr/share/doc/swrauth/copyright \
-  /usr/share/doc/swrauth/README.md.gz; do
+  /usr/share/doc/swrauth/README.md.gz /usr/share/man/man1/swrauth.1.gz \
+  /usr/share/man/man1/docker-credential-swr.1.gz /usr/share/bash-completion/completions/swrauth \
+  /usr/share/zsh/vendor-completions/_swrauth /usr/share/fish/vendor_completions.d/swrauth.fish; do
   if has "$p"; then ok "the packages ship $p"; else not_ok "the packages ship $p"; fi
 done
 is "swrauth.h and libswrauth.a are in libswrauth-dev" \
@@ -135,15 +138,6 @@ for f in $(cd "$B/swrauth/lua" && find swrauth -name '*.lua' | sort); do
   has "/usr/share/lua/5.4/$f" || nmissing="$nmissing $f"
 done
 is "the package ships every module of the tree ($nmods)" "${nmissing:-all}" all
-# Man pages and completions, when the tree's `make install` writes them.
-D="$T/makeinstall"
-(cd "$B/swrauth" && make -s DESTDIR="$D" PREFIX=/usr LUAC= install) >"$T/logs/makeinstall.log" 2>&1
-for d in share/man share/bash-completion share/zsh share/fish; do
-  [ -d "$D/usr/$d" ] || continue
-  miss=$(cd "$D" && find "usr/$d" -type f | sed 's/^/\//' | while read -r p; do
-    has "$p" || has "$p.gz" || printf ' %s' "$p"; done)
-  is "the package ships make install's /usr/$d" "${miss:-all}" all
-done
 
 # ------------------------------------------------------------- lintian
 lintian --display-info --pedantic --fail-on error "$CHANGES" >"$T/logs/lintian.log" 2>"$T/logs/lintian.err"
@@ -281,21 +275,21 @@ else
   not_ok "docker-registry starts"
 fi
 
-# The man pages render, when the package has them.
-mans=$(grep -E '^/usr/share/man/man[0-9]/' "$T/deb.files")
-if [ -n "$mans" ]; then
-  for m in $mans; do
-    MANWIDTH=80 MANPAGER=cat man --warnings -l "$m" >"$T/out/man.out" 2>"$T/out/man.err"
-    if [ -s "$T/out/man.out" ] && [ ! -s "$T/out/man.err" ]; then
-      ok "man -l ${m##*/} renders without warnings ($(wc -l <"$T/out/man.out") lines)"
-    else
-      not_ok "man -l ${m##*/} renders without warnings"
-      diag "$T/out/man.err"
-    fi
-  done
-else
-  ok "# SKIP the tree has no man pages yet"
-fi
+# The installed man pages render; man finds them by name; bash loads
+# the completion.
+for m in swrauth docker-credential-swr; do
+  f=/usr/share/man/man1/$m.1.gz
+  MANWIDTH=80 MANPAGER=cat man --warnings -l "$f" >"$T/out/man-$m.out" 2>"$T/out/man-$m.err"
+  if [ -s "$T/out/man-$m.out" ] && [ ! -s "$T/out/man-$m.err" ]; then
+    ok "man --warnings -l $f renders without a warning ($(wc -l <"$T/out/man-$m.out") lines)"
+  else
+    not_ok "man --warnings -l $f renders without a warning"
+    diag "$T/out/man-$m.err"
+  fi
+  is "man -w $m finds the installed page" "$(env -u MANPATH man -w "$m" 2>&1)" "$f"
+done
+is "bash loads the installed completion for swrauth" \
+  "$(bash -c '. /usr/share/bash-completion/completions/swrauth && complete -p swrauth' 2>&1 | grep -c ' swrauth$')" 1
 
 # ------------------------------------------------------------- purge
 # shellcheck disable=SC2086 # a list of package names
