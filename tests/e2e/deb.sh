@@ -70,8 +70,14 @@ is "debian/changelog's version is SWRAUTH_VERSION of include/swrauth.h" \
 # tests/install.sh makes: the build writes only there and in its parent.
 B="$T/pkg"
 mkdir -p "$B/swrauth"
+# What a build in the checkout would write: debian/'s build directories
+# and files, the packages beside the checkout (others may be editing the
+# tree meanwhile: its sources are not compared).
 checkout_state() {
-  (cd "$ROOT" && git status --porcelain --ignored 2>/dev/null; ls -a "$ROOT/debian" "$ROOT/.." 2>/dev/null)
+  ls -a "$ROOT/debian" 2>/dev/null
+  for _f in "$ROOT"/../swrauth_* "$ROOT"/../swrauth-dbgsym_* "$ROOT"/../libswrauth-dev_*; do
+    [ -e "$_f" ] && printf '%s\n' "${_f##*/}"
+  done
 }
 checkout_state >"$T/checkout.before"
 if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
